@@ -1,0 +1,3 @@
+from labloop.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""labloop.knowledge_base"""
