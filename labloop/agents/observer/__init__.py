@@ -1,0 +1,1 @@
+"""The LangGraph observer: capture -> measure -> describe -> validate -> persist -> detect -> alert -> next."""
