@@ -28,11 +28,23 @@ def run(*cmd: str | Path, **kw) -> None:
     subprocess.run([str(c) for c in cmd], check=True, cwd=ROOT, **kw)
 
 
+def make_venv() -> None:
+    """`python3 -m venv`; where the system Python lacks ensurepip (Debian without python3-venv), a venv without
+    pip that the system's own pip installs into."""
+    try:
+        run(sys.executable, "-m", "venv", VENV)
+    except subprocess.CalledProcessError:
+        run(sys.executable, "-m", "venv", "--clear", "--without-pip", VENV)
+        if subprocess.call([sys.executable, "-m", "pip", "--version"], stdout=subprocess.DEVNULL) != 0:
+            sys.exit("python3 has neither venv's ensurepip nor pip: install one (Debian: apt-get install python3-venv)")
+        run(sys.executable, "-m", "pip", "--python", PY, "install", "--quiet", "pip")
+    run(PY, "-m", "pip", "install", "--quiet", "--upgrade", "pip")
+
+
 def install() -> None:
     """Create the virtual environment and install labloop (+ train, dev extras), torch pinned to the CPU build."""
     if not PY.exists():
-        run(sys.executable, "-m", "venv", VENV)
-        run(PY, "-m", "pip", "install", "--quiet", "--upgrade", "pip")
+        make_venv()
     want = hashlib.sha256((ROOT / "pyproject.toml").read_bytes() + (ROOT / "constraints.txt").read_bytes()).hexdigest()
     if STAMP.exists() and STAMP.read_text() == want:
         return
