@@ -61,10 +61,11 @@ class VisionDescriber:
         messages = [{"role": "system", "content": VISION_SYSTEM}, {"role": "user", "content": content}]
         return call_chat(self.client, model=self.model, messages=messages, response_format=RESPONSE_FORMAT)
 
-    def provenance(self, item: DescribeInput, replies: list[ChatReply]) -> Provenance:
+    def provenance(self, frame_sha256: str, replies: list[ChatReply]) -> Provenance:
+        """Provenance of an answer: latency and tokens summed over every attempt it took."""
         return Provenance(
             source="llm", model=self.model, endpoint=self.endpoint, prompt_hash=self.prompt_hash,
-            input_hashes=[item.frame_sha256], latency_ms=round(sum(r.latency_ms for r in replies), 1),
+            input_hashes=[frame_sha256], latency_ms=round(sum(r.latency_ms for r in replies), 1),
             prompt_tokens=sum(r.prompt_tokens for r in replies), completion_tokens=sum(r.completion_tokens for r in replies),
         )
 
@@ -77,8 +78,8 @@ class VisionDescriber:
             replies.append(reply)
             answer, error = check_reply(reply)
             if answer is not None:
-                return DescribeResult("ok", answer, None, self.provenance(item, replies), len(replies), replies)
-        return DescribeResult("failed", None, error, self.provenance(item, replies), len(replies), replies)
+                return DescribeResult("ok", answer, None, self.provenance(item.frame_sha256, replies), len(replies), replies)
+        return DescribeResult("failed", None, error, self.provenance(item.frame_sha256, replies), len(replies), replies)
 
 
 def check_reply(reply: ChatReply) -> tuple[VisionAnswer | None, str | None]:
