@@ -3,7 +3,9 @@
 A number in a text is a standalone numeral ("80.5", "-12", "1,250", "353 K") or a spelled-out count from two to
 ninety-nine ("three", "twenty-five"). Digits glued to letters ("C6H6", "sp3", "c1ccccc1"), locants ("2,4-dinitro",
 "1,3-") and the identifiers masked out beforehand (names, SMILES) are not numbers. "one" and "zero" are idiomatic
-("one of the", "zero-point") far more often than counts, so they are not read as numbers.
+("one of the", "zero-point") far more often than counts, so they are not read as numbers. A spelled-out count
+of structural parts ("two nitro groups", "six-membered ring") describes the structure in the SMILES, not a
+measured value, and is not read as a number either.
 """
 
 from __future__ import annotations
@@ -36,6 +38,12 @@ _UNITS_WORDS = {
 }
 _TENS_WORDS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80,
                "ninety": 90}
+_STRUCTURE_AFTER = re.compile(
+    r"[-\s]+(?:[\w-]+\s+)?(?:groups?|rings?|atoms?|carbons?|bonds?|substituents?|hydrogens?|oxygens?|nitrogens?|"
+    r"halogens?|chlorines?|fluorines?|methyls?|chains?|sites?|donors?|acceptors?|membered|positions?|lone pairs?|"
+    r"heteroatoms?|branches|arms?|fused)\b",
+    re.IGNORECASE,
+)
 _DIGIT_WORDS = {"one": 1, **{k: v for k, v in _UNITS_WORDS.items() if v < 10}}
 _SPELLED = re.compile(
     r"\b(?:(?P<tens>" + "|".join(_TENS_WORDS) + r")(?:[-\s](?P<ones>" + "|".join(_DIGIT_WORDS) + r"))?|(?P<unit>"
@@ -85,6 +93,8 @@ def find_numbers(text: str) -> list[FoundNumber]:
         decimals = len(raw.split(".")[1]) if "." in raw else 0
         found.append(FoundNumber(value, decimals, m.start(), m.end("num")))
     for m in _SPELLED.finditer(text):
+        if _STRUCTURE_AFTER.match(text, m.end()):
+            continue
         if m.group("unit"):
             value = _UNITS_WORDS[m.group("unit").lower()]
         else:
