@@ -45,8 +45,8 @@ class ObserveOptions:
 class ObserveSummary:
     run_id: int
     resumed: bool
-    frames: int
-    observations: int
+    frames: int  # handled by this invocation
+    observations: int  # of the run, in total
     llm_calls: int
     llm_failed: int
     unusable: int
@@ -106,7 +106,8 @@ def observe_run(
     onset = next((e.details.get("elapsed_s") for e in events if e.kind == "onset"), None)
     stats = final.get("stats", {})
     return ObserveSummary(
-        run_id=run_id, resumed=bool(snapshot.values), frames=stats.get("frames", 0), observations=count,
+        run_id=run_id, resumed=bool(snapshot.values),
+        frames=stats.get("frames", 0) - (snapshot.values.get("stats") or {}).get("frames", 0), observations=count,
         llm_calls=stats.get("llm_calls", 0), llm_failed=stats.get("llm_failed", 0), unusable=stats.get("unusable", 0),
         events=[e.kind for e in events], onset_elapsed_s=onset, calibration=calibration.source,
         roi=roi.as_text() if roi else "centre of the frame (no region configured)",
