@@ -34,7 +34,9 @@ def write_dataset(assembly: Assembly, directory: Path) -> dict[str, str]:
     quiet = are_progress_bars_disabled()
     disable_progress_bars()  # the CLI shows its own progress; datasets would print one bar per split
     try:
-        DatasetDict(splits).save_to_disk(str(directory))
+        # an empty split needs an explicit shard, or datasets writes no file and cannot load it back
+        empty = {name: 1 for name, ds in splits.items() if len(ds) == 0}
+        DatasetDict(splits).save_to_disk(str(directory), num_shards=empty or None)
     finally:
         if not quiet:
             enable_progress_bars()
