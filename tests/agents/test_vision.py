@@ -116,3 +116,25 @@ def test_calibration_needs_enough_distinct_labels(pairs) -> None:
 def test_calibration_clips_labels_out_of_range() -> None:
     cal = Calibration.fit([(0.1, -3), (0.5, 2), (0.9, 12)])
     assert cal.score(0.0) == 0 and cal.score(1.0) == 5
+
+
+def test_cli_vision_turbidity_json_and_errors(tmp_path) -> None:
+    import json
+    import subprocess
+    import sys
+
+    clear, milky = tmp_path / "clear.png", tmp_path / "milky.png"
+    clear.write_bytes(encode(render_vial(0.0)))
+    milky.write_bytes(encode(render_vial(0.8)))
+    run = lambda *a: subprocess.run([sys.executable, "-m", "labloop", "vision", "turbidity", *a],  # noqa: E731
+                                    capture_output=True, text=True)
+    out = run(str(milky), "--roi", ROI.as_text(), "--reference", str(clear), "--json")
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout)
+    assert set(result) == {"haze", "score"} and result["haze"] > 0.6
+    bad = tmp_path / "bad.jpg"
+    bad.write_bytes(b"\xff\xd8 broken")
+    for args, message in [((str(bad),), "corrupt"), ((str(milky), "--roi", "0,0,9999,10"), "outside"),
+                          ((str(milky), "--roi", "x"), "x,y,w,h"), ((str(tmp_path / "nope.png"),), "cannot read")]:
+        out = run(*args)
+        assert out.returncode == 1 and message in out.stderr and "Traceback" not in out.stderr
