@@ -13,10 +13,11 @@ from pathlib import Path
 from labloop.agents.notes.reflection import write_reflection
 from labloop.agents.notes.writer import write_lab_note
 from labloop.agents.observer.checkpoints import open_checkpointer
-from labloop.agents.observer.live import observe_acquisition
-from labloop.agents.observer.runner import ObserveOptions, ObserveSummary
+from labloop.agents.demo_recording import SimRunConfig, record_sim_run
+from labloop.agents.observer.runner import ObserveOptions, ObserveSummary, observe_run
 from labloop.config import Settings
 from labloop.knowledge_base.db import get_engine, session_scope
+from labloop.knowledge_base.frame_store import FrameStore
 from labloop.knowledge_base.models import Experiment, Result
 
 ONSET_S = 2 * 3600.0
@@ -31,15 +32,19 @@ SETUP = (
     "40 mL vial on a magnetic stirrer at room temperature and stirred overnight; the particles precipitate as the "
     "mixture turns milky. [demo: simulated robot, simulated camera]"
 )
-# Marlin program for the simulated syringe dispenser: E is syringe volume in mL (absolute E; larger E aspirates).
-DISPENSE_GCODE = [
-    "G28", "G90", "M82",
-    "G1 X10 Y10 Z20 F3000", "G1 Z5 F600", "G1 E20 F300", "G1 Z20 F600",  # aspirate solution A
-    "G1 X100 Y60 F3000", "G1 Z10 F600", "G1 E0 F300", "G1 Z20 F600",  # dispense into the vial
-    "G1 X30 Y10 F3000", "G1 Z5 F600", "G1 E20 F300", "G1 Z20 F600",  # aspirate solution B
-    "G1 X100 Y60 F3000", "G1 Z10 F600", "G1 E0 F300", "G1 Z20 F600",  # dispense into the vial
-    "M400",
-]
+SYRINGE_ML = 5  # the simulated dispenser's syringe; each 20 mL solution goes in four strokes
+
+
+def dispense_program() -> list[str]:
+    """Marlin program: E is syringe volume in mL (absolute E; a larger E aspirates, E0 dispenses)."""
+    lines = ["G28", "G90", "M82"]
+    for reservoir_x in (10, 30):  # solution A, then solution B
+        for _ in range(4):
+            lines += [f"G1 X{reservoir_x} Y10 Z20 F3000", "G1 Z5 F600", f"G1 E{SYRINGE_ML} F300", "G1 Z20 F600",
+                      "G1 X100 Y60 F3000", "G1 Z10 F600", "G1 E0 F300", "G1 Z20 F600"]
+    return [*lines, "M400"]
+
+
 SIMULATED_RESULTS = {"robot": (0.4, 0.06), "human": (0.5, 0.05)}  # mean, sd of particle diameter (µm), demo only
 
 
@@ -83,13 +88,12 @@ class DemoResult:
 
 def run_demo(settings: Settings, *, use_llm: bool = True, progress: Callable[[str], None] | None = None,
              duration_s: float = DURATION_S, interval_s: float = INTERVAL_S) -> DemoResult:
-    from labloop.devices.acquisition import AcquisitionConfig
-    from labloop.devices.clock import SimClock
     from labloop.devices.simulator import robot_simulator
 
     say = progress or (lambda text: None)
     llm = use_llm and settings.llm_configured
     engine = get_engine(settings)
+    store = FrameStore(settings.frames_dir)
     with session_scope(engine) as session:
         experiment = Experiment(name="Polyamic acid particles (demo)", goal="Monodisperse polyamic acid particles; "
                                 "compare a robot run with a human run.", setup=SETUP, created_by="labloop demo")
@@ -98,23 +102,24 @@ def run_demo(settings: Settings, *, use_llm: bool = True, progress: Callable[[st
         experiment_id = experiment.id
     runs: dict[str, int] = {}
     summaries: dict[str, ObserveSummary] = {}
-    options = ObserveOptions(use_llm=llm, poll_s=0.5)
     with robot_simulator(speed=1000.0) as robot_url, open_checkpointer(settings.effective_database_url) as saver:
         for operator, offset, seed in (("robot", ROBOT_OFFSET_MM, 1), ("human", 0.0, 2)):
-            say(f"{operator} run: dispensing and observing a simulated {duration_s / 3600:g} h night")
-            config = AcquisitionConfig(
-                robot_url=robot_url, camera_spec=f"sim:seed={seed},onset={ONSET_S:g}s,offset={offset:g}mm",
-                interval_s=interval_s, duration_s=duration_s, experiment_id=experiment_id, operator=operator,
+            say(f"{operator} run: recording a simulated {duration_s / 3600:g} h night")
+            config = SimRunConfig(
+                camera_spec=f"sim:seed={seed},onset={ONSET_S:g}s,offset={offset:g}mm", interval_s=interval_s,
+                duration_s=duration_s, operator=operator, experiment_id=experiment_id,
                 name=f"demo {operator} run (vial {'off-centre' if offset else 'centred'}, simulated)",
-                clock=SimClock(), gcode=DISPENSE_GCODE,
+                robot_url=robot_url if operator == "robot" else None, gcode=dispense_program(),
             )
             try:
-                summary = observe_acquisition(engine, settings, config, checkpointer=saver,
-                                              options=ObserveOptions(**vars(options)),
-                                              on_frame=lambda frame, op=operator: say(f"{op} run, frame {frame['seq']}"))
+                run_id = record_sim_run(engine, store, config,
+                                        on_frame=lambda run, seq, op=operator: say(f"{op} run: frame {seq} recorded"))
+                say(f"{operator} run {run_id}: observing")
+                summary = observe_run(engine, settings, run_id, checkpointer=saver, options=ObserveOptions(use_llm=llm),
+                                      on_frame=lambda frame, op=operator: say(f"{op} run: frame {frame['seq']} observed"))
             except Exception as exc:
                 raise DemoError(f"the simulated {operator} run failed: {exc}") from exc
-            runs[operator], summaries[operator] = summary.run_id, summary
+            runs[operator], summaries[operator] = run_id, summary
     _record_simulated_results(engine, runs)
     notes = {}
     for operator, run_id in runs.items():

@@ -207,7 +207,8 @@ def demo(
 ) -> None:
     """Everything in about a minute, with no robot, GPU or API key: simulated robot and camera, a robot run with
     the vial off-centre and a human run centred, observed; lab notes, a reflection and plots."""
-    setup_logging(verbose)
+    if verbose:
+        setup_logging(verbose)
     from labloop.agents.demo import DemoError, run_demo
     from labloop.config import get_settings
 

@@ -13,7 +13,6 @@ from labloop.agents.observer.runner import roi_for_run
 from labloop.knowledge_base import observations as kb
 from labloop.knowledge_base.models import DeviceEvent, Experiment, Gap, Result, Run
 
-ROBOT_LOG_KINDS = ("dispense", "aspirate", "move", "home", "info", "error", "resend", "connect", "disconnect")
 MAX_TABLE_ROWS = 24
 
 
@@ -34,7 +33,7 @@ class RunRecord:
     run: Run
     experiment: Experiment | None
     points: list[Point]
-    robot_log: list[tuple[float, str, str]]  # elapsed s, kind, payload
+    robot_log: list[tuple[float, str, str]]  # elapsed s, kind, payload: commands sent and device happenings
     device_counts: dict[str, int]
     events: list[Any]
     gaps: list[Gap]
@@ -120,8 +119,8 @@ def load_run_record(session: Session, run_id: int) -> RunRecord:
     counts: dict[str, int] = {"device_events": len(device_events)}
     for event in device_events:
         counts[event.kind] = counts.get(event.kind, 0) + 1
-    robot_log = [((e.ts - run.started_at).total_seconds(), e.kind, e.payload) for e in device_events
-                 if e.kind in ROBOT_LOG_KINDS and e.direction != "rx"]
+    robot_log = [((e.ts - run.started_at).total_seconds(), "sent" if e.direction == "tx" else e.kind, e.payload)
+                 for e in device_events if e.direction in ("tx", "info")]
     gaps = list(session.exec(select(Gap).where(Gap.run_id == run_id).order_by(Gap.started_at)))
     results = list(session.exec(select(Result).where(Result.run_id == run_id).order_by(Result.id)))
     return RunRecord(run, experiment, points, robot_log, counts, kb.events_for_run(session, run_id), gaps, results,
