@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from labloop.devices.cameras.base import Camera, CameraError
 from labloop.devices.clock import Clock
 
@@ -11,8 +13,9 @@ SPEC_HELP = (
 )
 
 
-def open_camera(spec: str, *, clock: Clock | None = None) -> Camera:
-    """The camera a spec names; `CameraError` with a hint when the spec is malformed or the camera is absent."""
+def open_camera(spec: str, *, clock: Clock | None = None, origin: datetime | None = None) -> Camera:
+    """The camera a spec names; `CameraError` with a hint when the spec is malformed or the camera is absent.
+    `origin` is time zero of a simulated camera (so a reopened one continues the same experiment)."""
     text = (spec or "").strip()
     if not text:
         raise CameraError(f"empty camera spec: {SPEC_HELP}")
@@ -24,7 +27,7 @@ def open_camera(spec: str, *, clock: Clock | None = None) -> Camera:
     if sep and kind == "sim":
         from labloop.devices.cameras.sim import SimCamera, SimCameraParams
 
-        return SimCamera(SimCameraParams.parse(rest), clock=clock, spec=text)
+        return SimCamera(SimCameraParams.parse(rest), clock=clock, spec=text, origin=origin)
     if sep and kind == "folder":
         from labloop.devices.cameras.folder import FolderCamera
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
+from datetime import datetime
 from typing import Any
 
 import numpy as np
@@ -95,12 +96,14 @@ def _parse_outage(text: str) -> tuple[float, float]:
 class SimCamera:
     """Renders the vial scene at the clock's current time. `turbidity_at` is the ground truth (0-5)."""
 
-    def __init__(self, params: SimCameraParams | None = None, *, clock: Clock | None = None, spec: str = "") -> None:
+    def __init__(self, params: SimCameraParams | None = None, *, clock: Clock | None = None, spec: str = "",
+                 origin: datetime | None = None) -> None:
         self.params = params or SimCameraParams()
         self.params.check()
         self.spec = spec or "sim:" + ",".join(f"{k}={v}" for k, v in asdict(self.params).items() if v != "")
         self.clock = clock or RealClock()
-        self.opened_at = self.clock.now()
+        self.opened_at = origin or self.clock.now()
+        """time zero of the turbidity curve; a reopened camera keeps its experiment's origin"""
         try:
             self._scene = build_scene(self.params.width, self.params.height, self.params.offset)
         except ValueError as exc:
@@ -110,7 +113,8 @@ class SimCamera:
         sigma = 3.0 * self.params.noise
         pad = 32
         shape = (self.params.height + pad, self.params.width + pad, 3)
-        self._noise = np.abs(rng.normal(0, sigma, shape)).clip(0, 255).astype(np.uint8) if sigma > 0 else None
+        self._noise = (np.abs(rng.standard_normal(shape, dtype=np.float32)) * sigma).clip(0, 255).astype(np.uint8) \
+            if sigma > 0 else None
         self._phase = float(rng.uniform(0, 2 * math.pi))
         x, y, w, h = self._scene.liquid_roi
         self._cols = np.arange(w, dtype=np.float32)[None, :]

@@ -5,6 +5,7 @@ from labloop.devices.marlin.errors import (
     CommandInterrupted,
     CommandTimeout,
     FirmwareError,
+    ProgramStopped,
     ResendLimitError,
     RobotConnectionError,
     RobotError,
@@ -14,6 +15,6 @@ from labloop.devices.marlin.protocol import Position, Reply, ReplyKind, checksum
 
 __all__ = [
     "CommandInterrupted", "CommandTimeout", "DriverStats", "FirmwareError", "GCodeLimits", "GCodeValidationError",
-    "MarlinDriver", "Position", "ProgramSummary", "Reply", "ReplyKind", "ResendLimitError", "RobotConnectionError",
+    "MarlinDriver", "Position", "ProgramStopped", "ProgramSummary", "Reply", "ReplyKind", "ResendLimitError", "RobotConnectionError",
     "RobotError", "checksum", "classify", "frame_line", "parse_program",
 ]

@@ -17,11 +17,12 @@ from labloop.devices.marlin.errors import (
     CommandInterrupted,
     CommandTimeout,
     FirmwareError,
+    ProgramStopped,
     ResendLimitError,
     RobotConnectionError,
     RobotError,
 )
-from labloop.devices.marlin.gcode import GCodeLimits, parse_program
+from labloop.devices.marlin.gcode import GCodeCommand, GCodeLimits, parse_program
 from labloop.devices.marlin.link import SerialLink
 from labloop.devices.marlin.protocol import Position, Reply, ReplyKind, classify, frame_line, parse_position
 from labloop.knowledge_base.runs import EventRecord
@@ -372,13 +373,23 @@ class MarlinDriver:
             return replace(before, e=target)
 
     def run_gcode(self, lines: Iterable[str], *, progress: Callable[[int, int, str], None] | None = None,
-                  limits: GCodeLimits | None = None, source: str = "G-code") -> ProgramSummary:
+                  limits: GCodeLimits | None = None, source: str = "G-code",
+                  stop: threading.Event | None = None) -> ProgramSummary:
         """Check the whole program first (nothing is sent if any line is bad), then send it command by command.
         `progress(done, total, command)` is called after each acknowledged command."""
         commands = parse_program(list(lines), limits=limits, source=source)
+        return self.run_program(commands, progress=progress, source=source, stop=stop)
+
+    def run_program(self, commands: list[GCodeCommand], *, progress: Callable[[int, int, str], None] | None = None,
+                    source: str = "G-code", stop: threading.Event | None = None) -> ProgramSummary:
+        """Send already-checked commands; `stop` ends the program between two commands (`ProgramStopped`)."""
         start, before = time.monotonic(), replace(self.stats)
         with self._lock:
             for i, cmd in enumerate(commands, start=1):
+                if stop is not None and stop.is_set():
+                    self._event("info", "program", f"stopped before line {cmd.line_no} of {source}")
+                    raise ProgramStopped(f"{source} stopped on request before line {cmd.line_no} ({cmd.text}); "
+                                         f"{i - 1} of {len(commands)} commands were sent")
                 try:
                     if cmd.code == "M110":
                         self._resync()

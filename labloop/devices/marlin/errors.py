@@ -38,3 +38,7 @@ class CommandInterrupted(RobotError):
     def __init__(self, message: str, *, command: str, line_number: int | None) -> None:
         super().__init__(message)
         self.command, self.line_number = command, line_number
+
+
+class ProgramStopped(RobotError):
+    """A G-code program was stopped on request between two commands (nothing was in flight)."""
