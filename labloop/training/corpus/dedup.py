@@ -29,11 +29,14 @@ class Deduplicator:
         self._exact: set[bytes] = set()
         self._lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
         self._hashes: dict[int, MinHash] = {}
+        template = MinHash(num_perm=num_perm, seed=1, hashfunc=_crc32)
+        self._permutations, self._scheme = template.permutations, template.scheme  # generated once, not per text
 
     def _minhash(self, words: list[str]) -> MinHash:
         n = self.shingle
         shingles = {" ".join(words[i:i + n]) for i in range(max(1, len(words) - n + 1))}
-        mh = MinHash(num_perm=self.num_perm, seed=1, hashfunc=_crc32)
+        mh = MinHash(num_perm=self.num_perm, seed=1, hashfunc=_crc32, permutations=self._permutations,
+                     scheme=self._scheme)
         mh.update_batch([s.encode() for s in sorted(shingles)])
         return mh
 
