@@ -25,7 +25,7 @@ from labloop.knowledge_base.types import utcnow
 from labloop.training.corpus.assemble import SPLIT_NAMES, Assembler
 from labloop.training.corpus.backends import Backend, GenAnswer, GenRequest, OpenAIBackend, VLLMBackend
 from labloop.training.corpus.cache import RequestCache, request_key
-from labloop.training.corpus.config import CorpusConfig
+from labloop.training.corpus.config import CorpusConfig, CorpusConfigError
 from labloop.training.corpus.export import export_records
 from labloop.training.corpus.facts import facts_from_records, read_facts_jsonl
 from labloop.training.corpus.leak import LeakMatcher
@@ -147,6 +147,11 @@ def build_corpus(config: CorpusConfig, *, engine: Engine, settings: Settings, pr
 def _build(config: CorpusConfig, engine: Engine, settings: Settings, progress: Progress | None,
            backend: Backend | None) -> dict[str, Any]:
     facts, fact_rejects, facts_hash = _load_facts(config, engine)
+    if not facts:
+        raise CorpusConfigError(
+            f"no usable facts to write about ({dict(fact_rejects) or 'the knowledge base is empty'}); import "
+            "measurements first (labloop kb import ...) or pass --facts FILE.jsonl"
+        )
     holdout_rows, holdout_problems = read_holdout_csv(config.holdout_csv) if config.holdout_csv else ([], {})
     split = make_split(facts, method=config.split, test_fraction=config.test_fraction, seed=config.seed,
                        holdout_rows=holdout_rows)

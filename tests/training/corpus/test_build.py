@@ -200,3 +200,11 @@ def test_scaffold_split_build(sqlite_kb, settings, openai_server, make_config) -
                             engine=sqlite_kb, settings=settings).manifest
     assert manifest["split"]["method"] == "scaffold" and manifest["split"]["held_out"] > 0
     assert manifest["leak_check"]["passed"]
+
+
+def test_empty_knowledge_base_is_a_clear_error(sqlite_engine, settings, openai_server, make_config) -> None:
+    from labloop.training.corpus.config import CorpusConfigError
+
+    with pytest.raises(CorpusConfigError, match="no usable facts"):
+        build_corpus(make_config(openai_server), engine=sqlite_engine, settings=settings)
+    assert openai_server.requests == []
