@@ -8,6 +8,8 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from labloop.config import Settings
+
 log = logging.getLogger(__name__)
 
 PREDICT_MODULE = "labloop.training.predict"
@@ -27,13 +29,16 @@ def descriptors(smiles: str) -> dict[str, float | int]:
             "rotatable_bonds": Lipinski.NumRotatableBonds(mol), "heavy_atoms": mol.GetNumHeavyAtoms()}
 
 
-def predictions(engine: Engine, smiles: str, prop: str = "melting_point") -> dict[str, Any]:
+def predictions(engine: Engine, settings: Settings, smiles: str, prop: str = "melting_point") -> dict[str, Any]:
     """Predictions of the promoted model and the baseline, each with its label; says so when there is none."""
     if importlib.util.find_spec(PREDICT_MODULE) is None:
         return {"predictions": [], "note": "no prediction model available (labloop.training.predict is not installed)"}
-    from labloop.training.predict import predict_property
+    from labloop.training.predict import PredictionUnavailable, predict_property
 
-    preds = predict_property(engine, smiles, property=prop)
+    try:
+        preds = predict_property(engine, smiles, property=prop, settings=settings)
+    except PredictionUnavailable as exc:
+        return {"predictions": [], "note": f"no prediction model available: {exc}"}
     if not preds:
         return {"predictions": [], "note": "no prediction model available: train a baseline or promote a model"}
     return {"predictions": [

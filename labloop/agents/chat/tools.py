@@ -197,7 +197,7 @@ def predict_property(ctx: ChatContext, a: Predict) -> dict[str, Any]:
     except InvalidSmiles as exc:
         raise ToolFailure(f"invalid SMILES {a.smiles!r}: {exc}") from None
     return {"smiles": canonical.smiles, "property": a.property,
-            **predictions(ctx.engine, canonical.smiles, a.property)}
+            **predictions(ctx.engine, ctx.settings, canonical.smiles, a.property)}
 
 
 def compare_runs(ctx: ChatContext, a: Compare) -> dict[str, Any]:

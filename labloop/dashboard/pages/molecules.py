@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from labloop.agents.chat.molecules import descriptors, predictions
-from labloop.dashboard.common import engine, reading
+from labloop.dashboard.common import engine, reading, settings
 from labloop.knowledge_base import queries as q
 from labloop.knowledge_base.chem import InvalidSmiles
 
@@ -75,10 +75,14 @@ else:
     st.info("No measurements recorded for this molecule.")
 
 st.subheader("Predicted")
-pred = predictions(engine(), m.smiles)
+if not st.button("Predict the melting point", key="mol_predict",
+                 help="Runs the promoted model (when there is one) and the random-forest baseline."):
+    st.stop()
+with st.spinner("Predicting..."):
+    pred = predictions(engine(), settings(), m.smiles)
 if pred["predictions"]:
     st.dataframe(pd.DataFrame([{"model": p["label"], "value": p["value"], "unit": p["unit"],
                                 "toy model": "yes (not for real use)" if p["toy"] else "no"}
                                for p in pred["predictions"]]), hide_index=True)
 else:
-    st.info(pred["note"].capitalize() + ".")
+    st.info(pred["note"][0].upper() + pred["note"][1:])

@@ -1,0 +1,121 @@
+"""End to end: `labloop dashboard` as a real process on a free port, driven by headless Chromium through
+Selenium. Every page is visited, its visible text checked, and a screenshot saved under test-artifacts/."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from labloop.knowledge_base.db import get_engine
+from tests.dashboard.seed import seed
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "dashboard"
+PAGES = [  # url path, text that must be visible once the page has rendered, images that must have loaded
+    ("", ["Runs", "run 2: human run 2", "latest frame", "Robot log"], 1),
+    ("run_detail?run=1", ["Run detail", "Notes (2)", "frame:1 at 0.0 min", "computed, no model"], 7),
+    ("compare?runs=1,2", ["Compare runs", "The robot run turned cloudy later", "Reflection"], 2),
+    ("label?run=1", ["Label frames", "frames to go", "Save label"], 1),
+    ("molecules?q=toluenesulfonyl", ["Molecules", "YYROPELSRYBVMQ-UHFFFAOYSA-N", "median of 3", "69 degC"], 1),
+    ("training", ["Training", "TOY model", "tiny-llama-mp-1"], 0),
+    ("chat", ["Chat", "LABLOOP_LLM_BASE_URL"], 0),
+]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def dashboard(settings, tmp_path: Path) -> Iterator[str]:  # noqa: ANN001
+    if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
+        pytest.skip(f"{CHROMIUM} or {CHROMEDRIVER} is missing (Debian packages chromium, chromium-driver)")
+    engine = get_engine(settings)
+    seed(engine, settings.frames_dir)
+    engine.dispose()
+    port = free_port()
+    log = (tmp_path / "dashboard.log").open("w")
+    proc = subprocess.Popen([sys.executable, "-m", "labloop", "dashboard", "--port", str(port)],
+                            stdout=log, stderr=subprocess.STDOUT, env=os.environ.copy())
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as r:
+                    if r.read().strip() == b"ok":
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"dashboard did not start: {(tmp_path / 'dashboard.log').read_text()[-2000:]}")
+            time.sleep(0.3)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+@pytest.fixture
+def browser(tmp_path: Path) -> Iterator:
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--no-first-run", "--window-size=1400,1000", f"--user-data-dir={tmp_path / 'chromium-profile'}"):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    driver.set_page_load_timeout(60)
+    yield driver
+    driver.quit()
+    shutil.rmtree(tmp_path / "chromium-profile", ignore_errors=True)
+
+
+def wait_for_text(driver, wanted: list[str], timeout: float = 45.0) -> str:  # noqa: ANN001
+    from selenium.webdriver.common.by import By
+
+    deadline = time.monotonic() + timeout
+    body = ""
+    while time.monotonic() < deadline:
+        body = driver.find_element(By.TAG_NAME, "body").text
+        running = driver.find_elements(By.CSS_SELECTOR, '[data-testid="stStatusWidget"]')
+        if all(w in body for w in wanted) and not running:
+            return body
+        time.sleep(0.3)
+    raise AssertionError(f"missing {[w for w in wanted if w not in body]} in page text:\n{body[:3000]}")
+
+
+def test_every_page_renders_in_chromium(dashboard: str, browser) -> None:  # noqa: ANN001
+    from selenium.webdriver.common.by import By
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    for path, wanted, n_images in PAGES:
+        browser.get(f"{dashboard}/{path}")
+        body = wait_for_text(browser, wanted)
+        assert "Traceback" not in body and not browser.find_elements(By.CSS_SELECTOR, '[data-testid="stException"]')
+        loaded = [i for i in browser.find_elements(By.CSS_SELECTOR, "[data-testid='stMain'] img")
+                  if i.get_property("naturalWidth")]
+        assert len(loaded) >= n_images, f"{path}: {len(loaded)} images loaded, expected {n_images}"
+        name = path.split("?")[0] or "runs"
+        browser.save_screenshot(str(ARTIFACTS / f"{name}.png"))
+        assert (ARTIFACTS / f"{name}.png").stat().st_size > 10_000
