@@ -202,10 +202,15 @@ class RobotSupervisor:
             return
         now = self.clock.monotonic()
         if not self.outage.down:
+            reconnects, began = self.driver.stats.reconnects, self.clock.now()
             try:
                 self.driver.position()
             except RobotError as exc:
                 self._lost(str(exc))
+                return
+            if self.driver.stats.reconnects > reconnects:  # dropped and recovered within the poll: still a gap
+                self.outage.fail(began, "the robot link dropped; reconnected at once")
+                self.outage.recover(self.clock.now())
             return
         if self.backoff.due(now):
             try:

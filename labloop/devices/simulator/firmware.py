@@ -61,6 +61,7 @@ class VirtualDispenser:
         """A board reset: line numbers start again; positions are lost (the machine must be re-homed)."""
         self.last_line = 0
         self.relative = self.e_relative = False
+        self.pos = dict.fromkeys(self.pos, 0.0)
         return ["start", "echo: External Reset"]
 
     def process(self, raw: str) -> Outcome:
