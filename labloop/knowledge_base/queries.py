@@ -34,6 +34,7 @@ from labloop.knowledge_base.models import (
 
 INCHIKEY_RE = re.compile(r"^[A-Z]{14}-[A-Z]{10}-[A-Z]$")
 MAX_SEARCH_CHARS = 500
+MAX_ID = 2**31 - 1  # ids are 32-bit integers on PostgreSQL
 
 
 class RecordNotFound(LookupError):
@@ -117,6 +118,22 @@ class TrainingOverview:
         return next((m for m in self.model_versions if m.promoted), None)
 
 
+def _get(session: Session, model: type, kind: str, record_id: int):  # noqa: ANN202
+    """A row by primary key; ids that cannot exist (negative, beyond 32 bits, not integers) are simply not found."""
+    if isinstance(record_id, bool) or not isinstance(record_id, int) or not 0 < record_id <= MAX_ID:
+        raise RecordNotFound(kind, record_id)
+    row = session.get(model, record_id)
+    if row is None:
+        raise RecordNotFound(kind, record_id)
+    return row
+
+
+def _contains(text: str) -> str:
+    """A LIKE pattern matching `text` literally (its % and _ are not wildcards); used with escape='\\'."""
+    escaped = text.strip()[:MAX_SEARCH_CHARS].lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
 # --- experiments and runs -------------------------------------------------------------------------------
 
 
@@ -125,10 +142,7 @@ def list_experiments(session: Session) -> list[Experiment]:
 
 
 def get_run(session: Session, run_id: int) -> Run:
-    run = session.get(Run, run_id)
-    if run is None:
-        raise RecordNotFound("run", run_id)
-    return run
+    return _get(session, Run, "run", run_id)
 
 
 def list_runs(
@@ -152,8 +166,9 @@ def list_runs(
     if experiment_id is not None:
         query = query.where(Run.experiment_id == experiment_id)
     if text:
-        like = f"%{text.strip()[:MAX_SEARCH_CHARS].lower()}%"
-        query = query.where(or_(func.lower(Run.name).like(like), func.lower(Experiment.name).like(like)))
+        like = _contains(text)
+        query = query.where(or_(func.lower(Run.name).like(like, escape="\\"),
+                                func.lower(Experiment.name).like(like, escape="\\")))
     rows = session.exec(query.order_by(col(Run.started_at).desc(), col(Run.id).desc()).limit(limit)).all()
     return [RunSummary(run, exp or "", n or 0, last) for run, exp, n, last in rows]
 
@@ -211,9 +226,7 @@ def run_frames(session: Session, run_id: int) -> list[Frame]:
 
 
 def frame_view(session: Session, frame_id: int) -> FrameView:
-    frame = session.get(Frame, frame_id)
-    if frame is None:
-        raise RecordNotFound("frame", frame_id)
+    frame = _get(session, Frame, "frame", frame_id)
     run = get_run(session, frame.run_id)
     obs = session.exec(select(Observation).where(Observation.frame_id == frame_id)).first()
     labels = session.exec(select(HumanLabel).where(HumanLabel.frame_id == frame_id).order_by(HumanLabel.id)).all()
@@ -306,9 +319,7 @@ def run_notes(session: Session, run_id: int, *, kind: str | None = None) -> list
 
 
 def get_note(session: Session, note_id: int) -> NoteView:
-    note = session.get(Note, note_id)
-    if note is None:
-        raise RecordNotFound("note", note_id)
+    note = _get(session, Note, "note", note_id)
     return _with_revisions(session, [note])[0]
 
 
@@ -342,10 +353,10 @@ def search_molecules(session: Session, query: str, *, limit: int = 25) -> list[M
         raise ValueError(f"search text is {len(text)} characters; at most {MAX_SEARCH_CHARS} are allowed")
     if INCHIKEY_RE.match(text.upper()):
         return list(session.exec(select(Molecule).where(Molecule.inchikey == text.upper()).limit(limit)).all())
-    like = f"%{text.lower()}%"
-    ids = select(MoleculeName.molecule_id).where(col(MoleculeName.name_lower).like(like))
+    like = _contains(text)
+    ids = select(MoleculeName.molecule_id).where(col(MoleculeName.name_lower).like(like, escape="\\"))
     by_name = list(session.exec(
-        select(Molecule).where(or_(col(Molecule.id).in_(ids), func.lower(Molecule.name).like(like)))
+        select(Molecule).where(or_(col(Molecule.id).in_(ids), func.lower(Molecule.name).like(like, escape="\\")))
         .order_by(func.length(Molecule.name), Molecule.id).limit(limit)
     ).all())
     if by_name:
@@ -360,9 +371,7 @@ def search_molecules(session: Session, query: str, *, limit: int = 25) -> list[M
 
 
 def molecule_detail(session: Session, molecule_id: int) -> MoleculeDetail:
-    mol = session.get(Molecule, molecule_id)
-    if mol is None:
-        raise RecordNotFound("molecule", molecule_id)
+    mol = _get(session, Molecule, "molecule", molecule_id)
     names = session.exec(select(MoleculeName.name).where(MoleculeName.molecule_id == molecule_id)).all()
     meas = session.exec(
         select(PropertyMeasurement).where(PropertyMeasurement.molecule_id == molecule_id)

@@ -1,0 +1,107 @@
+"""Exports of a run: Markdown and printable HTML lab notes, observations CSV (safe against formula injection)
+and the .eln RO-Crate archive, checked file by file against its metadata. SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import zipfile
+from pathlib import Path
+
+import pytest
+from sqlmodel import Session
+
+from labloop.knowledge_base import exports
+from labloop.knowledge_base.models import Observation
+from labloop.knowledge_base.queries import RecordNotFound
+from tests.dashboard.seed import seed
+
+
+@pytest.fixture
+def seeded_engine(engine, tmp_path: Path):  # noqa: ANN001, ANN201
+    out = seed(engine, tmp_path / "frames")
+    return engine, out, tmp_path / "frames"
+
+
+def test_markdown_note_says_who_wrote_what(seeded_engine):
+    engine, seeded, _ = seeded_engine
+    with Session(engine) as s:
+        md = exports.lab_note_markdown(s, seeded.run_ids[0])
+    assert md.startswith("# Run 1: robot run 1")
+    assert "written by dr. ada" in md and "written by the model scripted-model" in md
+    assert "Onset (first CV score >= 1.0, computed): 7.0 min" in md
+    assert "| particle diameter | 180.0 | nm | SEM |" in md.replace("result:1 | ", "")
+
+
+def test_html_note_is_self_contained_and_escaped(seeded_engine):
+    engine, seeded, _ = seeded_engine
+    with Session(engine) as s:
+        page = exports.lab_note_html(s, seeded.run_ids[-1])
+    assert page.startswith("<!DOCTYPE html>") and "@media print" in page
+    assert 'src="data:image/png;base64,' in page and "http" not in page.split("<body>")[1].split("creativecommons")[0]
+    assert "<script" not in page
+
+
+def test_html_escapes_note_text(seeded_engine):
+    engine, seeded, _ = seeded_engine
+    from labloop.knowledge_base.observations import add_revision
+
+    with Session(engine) as s:
+        add_revision(s, note_id=seeded.note_ids[0], body="<script>alert(1)</script> & done", author="mallory")
+        s.commit()
+        page = exports.lab_note_html(s, seeded.run_ids[0])
+    assert "<script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt; &amp; done" in page
+
+
+def test_observations_csv_round_trips_and_defuses_formulas(seeded_engine):
+    engine, seeded, _ = seeded_engine
+    with Session(engine) as s:
+        obs = s.get(Observation, 1)
+        obs.llm_note = '=HYPERLINK("http://evil","click")'
+        s.add(obs)
+        s.commit()
+        text = exports.observations_csv(s, seeded.run_ids[0])
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert len(rows) == 60 and list(rows[0]) == exports.CSV_COLUMNS
+    assert rows[0]["llm_note"].startswith("'=HYPERLINK")
+    assert float(rows[30]["cv_score"]) > float(rows[0]["cv_score"])
+    assert rows[0]["human_score"] == "0.0" and rows[1]["human_score"] == ""
+
+
+def test_eln_archive_lists_every_file_with_size_and_hash(seeded_engine):
+    engine, seeded, frames = seeded_engine
+    with Session(engine) as s:
+        data = exports.eln_archive(s, seeded.run_ids, frames_dir=frames)
+    zf = zipfile.ZipFile(io.BytesIO(data))
+    names = zf.namelist()
+    root = {n.split("/")[0] for n in names}
+    assert len(root) == 1
+    (top,) = root
+    meta = json.loads(zf.read(f"{top}/ro-crate-metadata.json"))
+    graph = {e["@id"]: e for e in meta["@graph"]}
+    assert graph["ro-crate-metadata.json"]["conformsTo"]["@id"] == "https://w3id.org/ro/crate/1.1"
+    assert [p["@id"] for p in graph["./"]["hasPart"]] == ["./run-1/", "./run-2/"]
+    files = [e for e in graph.values() if e["@type"] == "File"]
+    assert {f"{top}/{f['@id'][2:]}" for f in files} | {f"{top}/ro-crate-metadata.json"} == set(names)
+    for f in files:
+        content = zf.read(f"{top}/{f['@id'][2:]}")
+        assert int(f["contentSize"]) == len(content) and f["sha256"] == hashlib.sha256(content).hexdigest()
+    run1 = graph["./run-1/"]
+    assert any(p["@id"].endswith(".png") and "frame-first" in p["@id"] for p in run1["hasPart"])
+    assert graph[run1["variableMeasured"][0]["@id"]]["propertyID"] == "particle diameter"
+    for part in run1["hasPart"]:
+        assert part["@id"] in graph
+
+
+def test_exports_of_unknown_runs_fail_clearly(seeded_engine):
+    engine, _, _ = seeded_engine
+    with Session(engine) as s:
+        for export in (exports.lab_note_markdown, exports.lab_note_html, exports.observations_csv):
+            with pytest.raises(RecordNotFound, match="no run with id 999"):
+                export(s, 999)
+        with pytest.raises(RecordNotFound):
+            exports.eln_archive(s, [1, 999])
+        with pytest.raises(ValueError, match="no runs"):
+            exports.eln_archive(s, [])
