@@ -76,7 +76,7 @@ def test_export_formats(data, tmp_path: Path):
     (["export", "999"], "there is no run with id 999"),
     (["export", "1", "2", "--format", "md"], "only with --format eln"),
     (["export", "1", "--format", "pdf"], "pdf"),
-    (["export", "one"], "one"),
+    (["export", "one"], "valid integer"),
 ])
 def test_export_bad_input(data, args, message):
     done = labloop(*args)
