@@ -24,6 +24,7 @@ from labloop.knowledge_base.models import (
     CorpusBuild,
     NoteRevision,
     Observation,
+    PropertyConsensus,
     PropertyMeasurement,
     Result,
     Run,
@@ -41,6 +42,7 @@ log = logging.getLogger(__name__)
 # The records the corpus is built from, and the column that says when each appeared.
 RECORD_CLOCKS = {
     "property measurements": PropertyMeasurement.created_at,
+    "property values": PropertyConsensus.updated_at,
     "finished runs": Run.stopped_at,
     "results": Result.created_at,
     "observations": Observation.created_at,
@@ -141,7 +143,7 @@ def retrain(engine: Engine, settings: Settings, config: RetrainConfig, *,
         if pending is not None:
             build_dir, build_id = Path(pending.out_dir), pending.id
             stage(f"corpus build {build_id} was never trained on; training on it")
-        elif sum(new.values()) == 0 and not config.force:
+        elif last is not None and sum(new.values()) == 0 and not config.force:
             report["outcome"] = "nothing new since the last corpus build; kept the current model"
             return _finish(settings, report, stamp)
         else:

@@ -60,7 +60,7 @@ class EndpointBackend:
                         )
                         text = reply.choices[0].text
                     return Answer(text=text or "", latency_s=time.perf_counter() - started)
-                except (OpenAIError, IndexError, AttributeError, TypeError) as exc:
+                except (OpenAIError, ValueError, IndexError, AttributeError, TypeError) as exc:
                     error = f"{type(exc).__name__}: {exc}"[:300]
                     log.warning("request failed (attempt %d/%d): %s", attempt + 1, self.retries + 1, error)
         return Answer(text=None, error=error)
