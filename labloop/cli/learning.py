@@ -333,8 +333,11 @@ def serve(
 
 
 def retrain(
-    base_model: Annotated[Optional[Path], typer.Option(help="Local Hugging Face causal-LM directory.")] = None,
+    base_model: Annotated[Optional[Path], typer.Option(envvar="LABLOOP_BASE_MODEL",
+                                                       help="Local Hugging Face causal-LM directory.")] = None,
     tiny: Annotated[bool, typer.Option(help="Train the tiny toy model instead (CPU).")] = False,
+    every: Annotated[Optional[str], typer.Option(help="Keep running: one pass per interval (30m, 6h, 1d).")] = None,
+    at: Annotated[Optional[str], typer.Option(help="With --every: align passes to this UTC time of day (02:00).")] = None,
     lora: Annotated[bool, typer.Option(help="Train a LoRA adapter.")] = False,
     epochs: Annotated[float, typer.Option(help="Passes over the corpus.")] = 1.0,
     max_steps: Annotated[Optional[int], typer.Option(help="Stop after this many optimizer steps.")] = None,
@@ -364,14 +367,42 @@ def retrain(
     config = RetrainConfig(base_model=base_model, tiny=tiny, lora=lora, epochs=epochs, max_steps=max_steps, lr=lr,
                            block_size=block_size, batch_size=batch_size, grad_accum=grad_accum, tolerance_k=tolerance,
                            force=force, corpus_options=options)
+    expected = (TrainingError, LLMNotConfigured, BackendUnavailable, EndpointUnavailable, ValueError)
+    if every is not None:
+        _retrain_forever(config, every, at, expected)
+        return
     try:
         report = run_retrain(open_engine(), get_settings(), config, on_stage=lambda s: console.print(f"[dim]{s}[/]"))
-    except (TrainingError, LLMNotConfigured, BackendUnavailable, EndpointUnavailable, ValueError) as exc:
+    except expected as exc:
         fail(str(exc))
     if as_json:
         typer.echo(json.dumps(report, indent=2, default=str))
         return
     console.print(f"[bold]{report['outcome']}[/]\n  report: {report['report_path']}")
+
+
+def _retrain_forever(config, every: str, at: str | None, expected: tuple) -> None:
+    """The compose service's mode: a pass at every scheduled slot; a failed pass is reported, the next one runs."""
+    import time as clock
+
+    from labloop.config import get_settings
+    from labloop.knowledge_base.types import utcnow
+    from labloop.training.retrain import retrain as run_retrain
+    from labloop.training.schedule import next_run, parse_at, parse_interval
+
+    try:
+        interval, align = parse_interval(every), parse_at(at) if at else None
+    except ValueError as exc:
+        fail(str(exc))
+    while True:
+        due = next_run(utcnow(), interval, align)
+        console.print(f"next retrain pass at {due.isoformat(timespec='minutes')}")
+        clock.sleep(max(0.0, (due - utcnow()).total_seconds()))
+        try:
+            report = run_retrain(open_engine(), get_settings(), config)
+            console.print(f"[bold]{report['outcome']}[/] ({report['report_path']})")
+        except expected as exc:
+            console.print(f"[bold red]retrain pass failed:[/] {exc}")
 
 
 def register(app: typer.Typer) -> None:

@@ -157,3 +157,24 @@ def test_accelerate_configs_ship_and_parse(name: str) -> None:
     assert config["distributed_type"] == {"fsdp": "FSDP", "deepspeed": "DEEPSPEED"}[name]
     with pytest.raises(ValueError):
         config_path("horovod")
+
+
+def test_retrain_schedule() -> None:
+    from datetime import datetime, time, timedelta, timezone
+
+    from labloop.training.schedule import next_run, parse_at, parse_interval
+
+    assert parse_interval("24h") == timedelta(days=1) and parse_interval("30m") == timedelta(minutes=30)
+    assert parse_at("02:00") == time(2, 0)
+    for bad in ("", "0h", "1w", "h", "-1h"):
+        with pytest.raises(ValueError):
+            parse_interval(bad)
+    for bad in ("24:00", "2", "02:60", "noon"):
+        with pytest.raises(ValueError):
+            parse_at(bad)
+    now = datetime(2025, 1, 1, 3, 0, tzinfo=timezone.utc)
+    assert next_run(now, timedelta(days=1), time(2, 0)) == datetime(2025, 1, 2, 2, 0, tzinfo=timezone.utc)
+    assert next_run(now, timedelta(hours=6), time(2, 0)) == datetime(2025, 1, 1, 8, 0, tzinfo=timezone.utc)
+    assert next_run(now, timedelta(hours=1), None) == now + timedelta(hours=1)
+    result = CliRunner().invoke(app, ["retrain", "--tiny", "--every", "soon"])
+    assert result.exit_code == 1 and "not like 30m" in result.output
