@@ -24,6 +24,10 @@ def _progress():
                     console=console, transient=True)
 
 
+def _fmt(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}"
+
+
 def _emit(obj: dict[str, Any], as_json: bool, title: str) -> None:
     if as_json:
         typer.echo(json.dumps(obj, indent=2, default=str))
@@ -97,7 +101,7 @@ def train(
     m = result.metrics
     console.print(f"registered [bold]{version.name}[/] ({result.kind}) at {result.model_dir}\n"
                   f"  steps {m['steps']}, loss {m['train_loss_first']:.3f} -> {m['train_loss_last']:.3f}, "
-                  f"validation {m['val_loss_first']} -> {m['val_loss_last']}, {m['tokens_per_s']} tokens/s\n"
+                  f"validation {_fmt(m['val_loss_first'])} -> {_fmt(m['val_loss_last'])}, {m['tokens_per_s']} tokens/s\n"
                   f"  next: labloop evaluate --model-dir {result.model_dir} --corpus {corpus}")
 
 
