@@ -31,7 +31,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Ask the lab assistant about runs, frames, notes and molecules. It reads the knowledge base (read-only)
         and cites the records it used (run:3, frame:120, measurement:55, ...)."""
-        from labloop.agents.chat import ChatError, open_agent
+        from labloop.agents.chat.agent import ChatError, open_agent
         from labloop.agents.llm_client import LLMNotConfigured
         from labloop.config import get_settings
 

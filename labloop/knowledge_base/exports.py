@@ -87,8 +87,9 @@ def build_document(session: Session, run_id: int) -> NoteDocument:
          "human": _num(p.human_score)} for p in points[::step]]))
     if timeline.observer_events or timeline.gaps:
         sections.append(Section("Events and gaps", table=[
-            *({"time (UTC)": f"{e.ts:%H:%M:%S}", "what": e.kind, "detail": e.message} for e in timeline.observer_events),
-            *({"time (UTC)": f"{g.started_at:%H:%M:%S}", "what": f"gap ({g.device})",
+            *({"minute": f"{timeline.event_minutes[e.id]:.1f}", "what": e.kind, "detail": e.message}
+              for e in timeline.observer_events),
+            *({"minute": f"{(g.started_at - run.started_at).total_seconds() / 60:.1f}", "what": f"gap ({g.device})",
                "detail": f"{g.reason}; ended {g.ended_at:%H:%M:%S}" if g.ended_at else g.reason} for g in timeline.gaps),
         ]))
     if stats.results:

@@ -85,6 +85,17 @@ class Timeline:
     dispenses: list[DeviceEvent]
     gaps: list[Gap]
     observer_events: list[ObserverEvent]
+    event_minutes: dict[int, float] = field(default_factory=dict)  # observer event id -> minutes into the run
+
+
+def event_minute(session: Session, run: Run, event: ObserverEvent) -> float:
+    """When an observer event happened in run time: its recorded elapsed time, else its frame's time, else its
+    own timestamp (an observer replaying a run writes events later than the frames they are about)."""
+    elapsed = (event.details or {}).get("elapsed_s")
+    if isinstance(elapsed, int | float):
+        return float(elapsed) / 60.0
+    frame = session.get(Frame, event.frame_id) if event.frame_id else None
+    return ((frame.ts if frame else event.ts) - run.started_at).total_seconds() / 60.0
 
 
 @dataclass(frozen=True)
@@ -175,7 +186,7 @@ def list_runs(
 
 def run_timeline(session: Session, run_id: int, *, limit: int = 500) -> Timeline:
     """Dispenses and other non-line device happenings, gaps and observer events, in time order."""
-    get_run(session, run_id)
+    run = get_run(session, run_id)
     dispenses = session.exec(
         select(DeviceEvent).where(DeviceEvent.run_id == run_id, DeviceEvent.direction == "info")
         .order_by(DeviceEvent.ts, DeviceEvent.seq).limit(limit)
@@ -184,7 +195,7 @@ def run_timeline(session: Session, run_id: int, *, limit: int = 500) -> Timeline
     events = session.exec(
         select(ObserverEvent).where(ObserverEvent.run_id == run_id).order_by(ObserverEvent.ts).limit(limit)
     ).all()
-    return Timeline(list(dispenses), list(gaps), list(events))
+    return Timeline(list(dispenses), list(gaps), list(events), {e.id: event_minute(session, run, e) for e in events})
 
 
 def device_log(session: Session, run_id: int, *, limit: int = 200) -> list[DeviceEvent]:
@@ -284,7 +295,7 @@ def run_stats(session: Session, run_id: int) -> RunStats:
     return RunStats(
         run=run, n_frames=len(points), duration_min=points[-1].t_min if points else None,
         max_cv=max((p.cv_score for p in scored), default=None), final_cv=scored[-1].cv_score if scored else None,
-        onset_min=onset, onset_event_min=(event.ts - run.started_at).total_seconds() / 60.0 if event else None,
+        onset_min=onset, onset_event_min=event_minute(session, run, event) if event else None,
         results=run_results(session, run_id),
     )
 

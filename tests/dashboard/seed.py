@@ -174,6 +174,12 @@ def _note(s, run_id: int, kind: str, title: str, at: datetime, bodies: list[tupl
     return note.id
 
 
+def add_molecules(engine: Engine) -> list[int]:
+    """Only the well-known molecules (for a database filled by `labloop demo`, which records none)."""
+    with session_scope(engine) as s:
+        return _molecules(s)
+
+
 def _molecules(s) -> list[int]:  # noqa: ANN001
     from labloop.knowledge_base.chem import canonicalize
 

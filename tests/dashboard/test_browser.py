@@ -1,5 +1,6 @@
-"""End to end: `labloop dashboard` as a real process on a free port, driven by headless Chromium through
-Selenium. Every page is visited, its visible text checked, and a screenshot saved under test-artifacts/."""
+"""End to end: `labloop dashboard` as a real process on a free port over the database `labloop demo` fills,
+driven by headless Chromium through Selenium. Every page is visited, its visible text checked, its images
+checked to have loaded, and a screenshot saved under test-artifacts/dashboard/."""
 
 from __future__ import annotations
 
@@ -16,19 +17,21 @@ from pathlib import Path
 import pytest
 
 from labloop.knowledge_base.db import get_engine
-from tests.dashboard.seed import seed
+from labloop.agents.demo import run_demo
+from tests.dashboard.seed import add_molecules
 
 pytestmark = pytest.mark.browser
 
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "dashboard"
 PAGES = [  # url path, text that must be visible once the page has rendered, images that must have loaded
-    ("", ["Runs", "run 2: human run 2", "latest frame", "Robot log"], 1),
-    ("run_detail?run=1", ["Run detail", "Notes (2)", "frame:1 at 0.0 min", "computed, no model"], 7),
-    ("compare?runs=1,2", ["Compare runs", "The robot run turned cloudy later", "Reflection"], 2),
+    ("", ["Runs", "demo human run", "latest frame", "CV turbidity (computed, no model)", "Robot log"], 1),
+    ("run_detail?run=1", ["Run detail", "robot · success", "Notes (", "frame:1 at 0.0 min"], 7),
+    ("compare?runs=1,2", ["Compare runs", "Reflection: run 1 (robot) vs run 2 (human)",
+                          "machine-generated from measurements (no model)", "onset"], 3),
     ("label?run=1", ["Label frames", "frames to go", "Save label"], 1),
     ("molecules?q=toluenesulfonyl", ["Molecules", "YYROPELSRYBVMQ-UHFFFAOYSA-N", "median of 3", "69 degC"], 1),
-    ("training", ["Training", "TOY model", "tiny-llama-mp-1"], 0),
+    ("training", ["Training", "No model is promoted yet"], 0),
     ("chat", ["Chat", "LABLOOP_LLM_BASE_URL"], 0),
 ]
 
@@ -43,8 +46,9 @@ def free_port() -> int:
 def dashboard(settings, tmp_path: Path) -> Iterator[str]:  # noqa: ANN001
     if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
         pytest.skip(f"{CHROMIUM} or {CHROMEDRIVER} is missing (Debian packages chromium, chromium-driver)")
+    run_demo(settings, use_llm=False)  # the simulated demo: two observed runs, notes, a reflection, results
     engine = get_engine(settings)
-    seed(engine, settings.frames_dir)
+    add_molecules(engine)
     engine.dispose()
     port = free_port()
     log = (tmp_path / "dashboard.log").open("w")

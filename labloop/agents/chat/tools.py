@@ -98,7 +98,7 @@ def run_timeline(ctx: ChatContext, a: RunId) -> dict[str, Any]:
                            "payload": e.payload[:200]} for e in t.dispenses],
         "gaps": [{"ref": f"gap:{g.id}", "device": g.device, "reason": g.reason, "t_min": rel(g.started_at),
                   "ended_t_min": rel(g.ended_at) if g.ended_at else None} for g in t.gaps],
-        "observer_events": [{"t_min": rel(e.ts), "kind": e.kind, "message": e.message,
+        "observer_events": [{"t_min": round(t.event_minutes[e.id], 2), "kind": e.kind, "message": e.message,
                              "frame": f"frame:{e.frame_id}" if e.frame_id else None} for e in t.observer_events],
     }
 

@@ -24,7 +24,7 @@ def linked(text: str) -> str:
 
 @st.cache_resource(show_spinner=False)
 def _agent(db_url: str, base_url: str, model: str):  # noqa: ANN202 (cached ChatAgent)
-    from labloop.agents.chat import open_agent
+    from labloop.agents.chat.agent import open_agent
 
     return open_agent(settings())
 
@@ -39,7 +39,7 @@ if not cfg.llm_configured:
     st.caption("Every other page works without a model.")
     st.stop()
 
-from labloop.agents.chat import ChatError  # noqa: E402 (after the configuration check)
+from labloop.agents.chat.agent import ChatError  # noqa: E402 (after the configuration check)
 
 thread = st.session_state.setdefault("chat_thread", uuid.uuid4().hex)
 show_tools = st.toggle("Show tool calls", value=False, key="chat_show_tools")

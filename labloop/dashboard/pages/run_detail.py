@@ -123,17 +123,19 @@ with tab_results:
                     st.rerun()
 
 with tab_timeline:
-    rows = [{"time (UTC)": e.ts, "what": f"{e.device} {e.kind}", "detail": e.payload} for e in timeline.dispenses]
-    rows += [{"time (UTC)": e.ts, "what": f"observer {e.kind}", "detail": e.message} for e in timeline.observer_events]
-    rows += [{"time (UTC)": g.started_at, "what": f"gap ({g.device})", "detail": f"{g.reason}; until {g.ended_at}"}
+    minute = lambda ts: round((ts - run.started_at).total_seconds() / 60, 2)  # noqa: E731
+    rows = [{"minute": minute(e.ts), "what": f"{e.device} {e.kind}", "detail": e.payload} for e in timeline.dispenses]
+    rows += [{"minute": round(timeline.event_minutes[e.id], 2), "what": f"observer {e.kind}", "detail": e.message}
+             for e in timeline.observer_events]
+    rows += [{"minute": minute(g.started_at), "what": f"gap ({g.device})", "detail": f"{g.reason}; until {g.ended_at}"}
              for g in timeline.gaps]
-    st.dataframe(pd.DataFrame(rows).sort_values("time (UTC)") if rows else pd.DataFrame(), hide_index=True)
+    st.dataframe(pd.DataFrame(rows).sort_values("minute") if rows else pd.DataFrame(), hide_index=True)
 
 with tab_export:
     st.write("Download this run's record in the formats labs use.")
     with reading() as s:
-        md = exports.lab_note_markdown(s, run_id)
-        html = exports.lab_note_html(s, run_id)
+        doc = exports.build_document(s, run_id)
+        md, html = exports.render_markdown(doc), exports.render_html(doc)
         csv = exports.observations_csv(s, run_id)
     c1, c2, c3, c4 = st.columns(4)
     c1.download_button("Lab note (Markdown)", md, f"run-{run_id}-note.md", "text/markdown")

@@ -52,11 +52,11 @@ def live_panel(run_id: int) -> None:
         else:
             st.info("No frames yet.")
     with right:
-        events = [((e.ts - run.started_at).total_seconds() / 60, e.kind) for e in timeline.observer_events]
+        events = [(timeline.event_minutes[e.id], e.kind) for e in timeline.observer_events]
         if points:
             st.altair_chart(turbidity_chart(points, events), width="stretch")
     ev, gaps, dev = st.tabs(["Events", "Gaps", "Robot log"])
-    ev.dataframe(pd.DataFrame([{"time (UTC)": e.ts, "kind": e.kind, "message": e.message}
+    ev.dataframe(pd.DataFrame([{"minute": round(timeline.event_minutes[e.id], 1), "kind": e.kind, "message": e.message}
                                for e in timeline.observer_events]), hide_index=True)
     gaps.dataframe(pd.DataFrame([{"device": g.device, "from": g.started_at, "to": g.ended_at, "reason": g.reason}
                                  for g in timeline.gaps]), hide_index=True)

@@ -12,7 +12,7 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import SQLModel
 
-from labloop.agents.chat import ChatError
+from labloop.agents.chat.agent import ChatError
 from labloop.knowledge_base.db import is_sqlite, make_engine, make_readonly_engine
 from tests.dashboard.seed import INJECTION
 from tests.support.openai_server import Reply
