@@ -58,8 +58,8 @@ class SerialLink:
         while not self._closing.is_set():
             try:
                 chunk = self._port.read(self._port.in_waiting or 1)
-            except (serial.SerialException, OSError, TypeError, AttributeError) as exc:
-                # TypeError/AttributeError: pyserial's socket handler after close() from another thread
+            except (serial.SerialException, OSError, TypeError, AttributeError, ValueError) as exc:
+                # TypeError/AttributeError/ValueError: pyserial's handlers after close() from another thread
                 if not self._closing.is_set():
                     self._report_closed(exc)
                 return

@@ -31,7 +31,10 @@ class _Channel:
 
     def read(self, timeout: float) -> bytes:
         handle = self.sock if self.sock is not None else self.fd
-        ready, _, _ = select.select([handle], [], [], timeout)
+        try:
+            ready, _, _ = select.select([handle], [], [], timeout)
+        except (OSError, ValueError) as exc:  # closed underneath us by stop()
+            raise _PeerGone(str(exc)) from exc
         if not ready:
             return b""
         try:
