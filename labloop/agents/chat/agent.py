@@ -3,7 +3,6 @@ the data dir), and returns the answer with the record ids it cites and the tool 
 
 from __future__ import annotations
 
-import logging
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -22,7 +21,6 @@ from labloop.agents.llm_client import LLMNotConfigured, make_client
 from labloop.config import Settings
 from labloop.knowledge_base.db import make_readonly_engine
 
-log = logging.getLogger(__name__)
 
 MAX_QUESTION_CHARS = 4000
 MEMORY_FILE = "chat-memory.sqlite"

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import importlib.util
-import logging
 from typing import Any
 
 from sqlalchemy import Engine
 
 from labloop.config import Settings
 
-log = logging.getLogger(__name__)
 
 PREDICT_MODULE = "labloop.training.predict"
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import logging
 import time
 
 import cv2
@@ -16,7 +15,6 @@ from labloop.agents.llm_client import make_client
 from labloop.knowledge_base.frame_store import FrameStore
 from labloop.knowledge_base.models import Frame
 
-log = logging.getLogger(__name__)
 
 MAX_SIDE_PX = 512
 
