@@ -86,8 +86,7 @@ def run_gcode(
                  f"{s.errors} errors, {s.reconnects} reconnects")
         finally:
             driver.close()
-    console.print(f"done: {summary.commands} commands, {summary.lines_sent} lines sent, {summary.resends} resends, "
-                  f"{summary.errors} errors, {summary.reconnects} reconnects, {summary.duration_s:.1f} s")
+    console.print(f"done: {summary.line()}")
 
 
 def acquire(
@@ -113,24 +112,17 @@ def acquire(
     import threading
 
     from labloop.config import get_settings
-    from labloop.devices.acquisition import AcquisitionConfig, AcquisitionConfigError, run_acquisition
+    from labloop.devices.acquisition import AcquisitionConfigError, run_acquisition
     from labloop.devices.cameras import CameraError
     from labloop.devices.marlin import GCodeValidationError, RobotError
-    from labloop.devices.quantities import parse_duration
     from labloop.knowledge_base.db import session_scope
     from labloop.knowledge_base.frame_store import FrameStore
     from labloop.knowledge_base.models import Frame, Gap, Run
 
     setup_logging(verbose)
-    try:
-        program = gcode.read_text(encoding="ascii").splitlines() if gcode else None
-        config = AcquisitionConfig(camera_spec=camera, robot_url=robot, interval_s=parse_duration(interval),
-                                   duration_s=parse_duration(duration), experiment_id=experiment,
-                                   operator=operator, name=name, clock=clock, gcode=program,  # type: ignore[arg-type]
-                                   sim_speedup=sim_speedup, jpeg_quality=quality)
-        config.check()
-    except (ValueError, OSError, UnicodeDecodeError) as exc:
-        fail(str(exc))
+    config = acquisition_config(camera=camera, robot=robot, interval=interval, duration=duration,
+                                experiment=experiment, operator=operator, name=name, clock=clock, gcode=gcode,
+                                sim_speedup=sim_speedup, quality=quality)
     engine = open_engine()
     stop = threading.Event()
 
@@ -159,3 +151,23 @@ def register(app: typer.Typer) -> None:
     """Add this area's commands to `app`."""
     app.add_typer(robot_app, name="robot")
     app.command("acquire")(acquire)
+
+
+def acquisition_config(*, camera: str, robot: str | None, interval: str, duration: str, experiment: int | None,
+                       operator: str, name: str, clock: str, gcode: Path | None, sim_speedup: float | None = None,
+                       quality: int = 90):  # noqa: ANN201 (AcquisitionConfig, imported lazily)
+    """An acquisition config from command-line words (`60s`, `12h`, a G-code file), or a clean CLI error.
+    Shared by `labloop acquire` and `labloop observe --camera ...`."""
+    from labloop.devices.acquisition import AcquisitionConfig
+    from labloop.devices.quantities import parse_duration
+
+    try:
+        program = gcode.read_text(encoding="ascii").splitlines() if gcode else None
+        config = AcquisitionConfig(camera_spec=camera, robot_url=robot, interval_s=parse_duration(interval),
+                                   duration_s=parse_duration(duration), experiment_id=experiment,
+                                   operator=operator, name=name, clock=clock, gcode=program,  # type: ignore[arg-type]
+                                   sim_speedup=sim_speedup, jpeg_quality=quality)
+        config.check()
+    except (ValueError, OSError, UnicodeDecodeError) as exc:
+        fail(str(exc))
+    return config

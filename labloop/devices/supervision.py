@@ -141,7 +141,8 @@ class CameraSupervisor:
             self.outage.fail(self.clock.now(), str(exc))
             self._note("connect_failed", f"{exc}; retrying in {delay:g} s (attempt {self.backoff.attempts})")
             return False
-        self._note("connect", str(self.camera.describe()))
+        described = self.camera.describe()
+        self._note("connect", f"opened {described.get('kind', 'camera')} camera {self.spec!r}")
         return True
 
     def _lost(self, reason: str) -> None:
@@ -225,7 +226,7 @@ class RobotSupervisor:
         try:
             assert self.program is not None
             self.program_summary = self.driver.run_program(self.program, stop=self.stop)
-            self._note("program", f"program finished: {self.program_summary}")
+            self._note("program", f"program finished: {self.program_summary.line()}")
         except Exception as exc:  # recorded and reported as the run's failure reason
             self.program_error = exc
             notes = " ".join(getattr(exc, "__notes__", []))

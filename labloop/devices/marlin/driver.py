@@ -25,6 +25,7 @@ from labloop.devices.marlin.errors import (
 from labloop.devices.marlin.gcode import GCodeCommand, GCodeLimits, parse_program
 from labloop.devices.marlin.link import SerialLink
 from labloop.devices.marlin.protocol import Position, Reply, ReplyKind, classify, frame_line, parse_position
+from labloop.devices.marlin.syringe import SyringeTracker
 from labloop.knowledge_base.runs import EventRecord
 
 log = logging.getLogger(__name__)
@@ -61,6 +62,10 @@ class ProgramSummary:
     reconnects: int
     duration_s: float
 
+    def line(self) -> str:
+        return (f"{self.commands} commands, {self.lines_sent} lines sent, {self.resends} resends, {self.errors} errors, "
+                f"{self.reconnects} reconnects, {self.duration_s:.1f} s")
+
 
 class MarlinDriver:
     """A Marlin-protocol dispenser at `url` (`/dev/ttyUSB0`, `socket://host:port`, `rfc2217://...`, `loop://`)."""
@@ -82,6 +87,7 @@ class MarlinDriver:
         self._line = 0
         self._history: dict[int, str] = {}
         self._suspect = False
+        self._syringe_tracker = SyringeTracker()
 
     # -- connection ----------------------------------------------------------------------------------------
 
@@ -182,22 +188,26 @@ class MarlinDriver:
                 self._reconnect("link was down before sending" if not self.connected
                                 else "the previous command ended without a clean reply; starting afresh")
             try:
-                return self._exchange(command, numbered=True, timeout_s=timeout_s)
+                data = self._exchange(command, numbered=True, timeout_s=timeout_s)
             except _LinkLost as lost:
                 in_flight = f"{command!r} (line {lost.line_number})"
                 try:
                     self._reconnect(f"link lost while {in_flight} was in flight")
                 except RobotConnectionError as exc:
                     raise RobotConnectionError(f"{exc} (in flight when the link dropped: {in_flight})") from exc
-                if code in SAFE_TO_REPEAT:
-                    self._event("info", "repeat", f"repeating {in_flight} after reconnect (harmless to repeat)")
-                    return self._exchange(command, numbered=True, timeout_s=timeout_s)
-                self._event("info", "interrupted", f"{in_flight} may or may not have run; not resent")
-                raise CommandInterrupted(
-                    f"the link to {self.url} dropped while {in_flight} was in flight; it may or may not have run "
-                    "and was NOT resent. Reconnected and re-synced; check the position/syringe (M114) "
-                    "before continuing.", command=command, line_number=lost.line_number,
-                ) from None
+                if code not in SAFE_TO_REPEAT:
+                    self._event("info", "interrupted", f"{in_flight} may or may not have run; not resent")
+                    raise CommandInterrupted(
+                        f"the link to {self.url} dropped while {in_flight} was in flight; it may or may not have "
+                        "run and was NOT resent. Reconnected and re-synced; check the position/syringe (M114) "
+                        "before continuing.", command=command, line_number=lost.line_number,
+                    ) from None
+                self._event("info", "repeat", f"repeating {in_flight} after reconnect (harmless to repeat)")
+                data = self._exchange(command, numbered=True, timeout_s=timeout_s)
+            move = self._syringe_tracker.after(command)
+            if move is not None:
+                self._event("info", move.verb, move.describe())
+            return data
 
     def _exchange(self, command: str, *, numbered: bool, timeout_s: float) -> list[str]:
         self._drain_unsolicited()
@@ -243,6 +253,7 @@ class MarlinDriver:
             if reply.kind is ReplyKind.busy:
                 deadline = time.monotonic() + timeout_s
             elif reply.kind is ReplyKind.start:
+                self._syringe_tracker.reset()
                 raise _LinkLost(number)
             elif reply.kind is ReplyKind.error:
                 pending_error = reply.text
@@ -368,7 +379,6 @@ class MarlinDriver:
             target = 0.0 if delta is None else before.e + delta
             if target < -1e-9:
                 raise ValueError(f"cannot {verb} {-delta:g} mL: the syringe holds only {before.e:g} mL")
-            self._event("info", verb, f"{verb} {abs(target - before.e):g} mL (E {before.e:g} -> {target:g})")
             self.send(f"G1 E{_num(target, 'E')} F{_num(feed, 'F')}")
             return replace(before, e=target)
 
