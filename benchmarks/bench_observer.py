@@ -13,11 +13,11 @@ import time
 from pathlib import Path
 
 from labloop.agents.demo import ONSET_S, SETUP
-from labloop.agents.demo_recording import SimRunConfig, record_sim_run
 from labloop.agents.observer.checkpoints import open_checkpointer
 from labloop.agents.observer.runner import ObserveOptions, observe_run
 from labloop.agents.llm_call import ChatReply
 from labloop.config import Settings
+from labloop.devices.acquisition import AcquisitionConfig, run_acquisition
 from labloop.knowledge_base.db import get_engine, session_scope
 from labloop.knowledge_base.frame_store import FrameStore
 from labloop.knowledge_base.models import Experiment
@@ -54,9 +54,10 @@ def main() -> None:
             session.add(experiment)
             session.flush()
             experiment_id = experiment.id
-        config = SimRunConfig(camera_spec=f"sim:seed=1,onset={ONSET_S:g}s,offset=3mm", interval_s=args.interval,
-                              duration_s=args.hours * 3600, operator="robot", name="bench", experiment_id=experiment_id)
-        run_id = record_sim_run(engine, FrameStore(settings.frames_dir), config)
+        config = AcquisitionConfig(camera_spec=f"sim:seed=1,onset={ONSET_S:g}s,offset=3mm", interval_s=args.interval,
+                                   duration_s=args.hours * 3600, operator="robot", name="bench",
+                                   experiment_id=experiment_id, clock="sim")
+        run_id = run_acquisition(config, engine=engine, store=FrameStore(settings.frames_dir))
         describer = NoNetworkDescriber()
         stamps: list[float] = []
         import labloop.agents.observer.runner as runner

@@ -13,11 +13,10 @@ from pathlib import Path
 from labloop.agents.notes.reflection import write_reflection
 from labloop.agents.notes.writer import write_lab_note
 from labloop.agents.observer.checkpoints import open_checkpointer
-from labloop.agents.demo_recording import SimRunConfig, record_sim_run
-from labloop.agents.observer.runner import ObserveOptions, ObserveSummary, observe_run
+from labloop.agents.observer.live import observe_acquisition
+from labloop.agents.observer.runner import ObserveOptions, ObserveSummary
 from labloop.config import Settings
 from labloop.knowledge_base.db import get_engine, session_scope
-from labloop.knowledge_base.frame_store import FrameStore
 from labloop.knowledge_base.models import Experiment, Result
 
 ONSET_S = 2 * 3600.0
@@ -88,12 +87,12 @@ class DemoResult:
 
 def run_demo(settings: Settings, *, use_llm: bool = True, progress: Callable[[str], None] | None = None,
              duration_s: float = DURATION_S, interval_s: float = INTERVAL_S) -> DemoResult:
+    from labloop.devices.acquisition import AcquisitionConfig
     from labloop.devices.simulator import robot_simulator
 
     say = progress or (lambda text: None)
     llm = use_llm and settings.llm_configured
     engine = get_engine(settings)
-    store = FrameStore(settings.frames_dir)
     with session_scope(engine) as session:
         experiment = Experiment(name="Polyamic acid particles (demo)", goal="Monodisperse polyamic acid particles; "
                                 "compare a robot run with a human run.", setup=SETUP, created_by="labloop demo")
@@ -104,22 +103,22 @@ def run_demo(settings: Settings, *, use_llm: bool = True, progress: Callable[[st
     summaries: dict[str, ObserveSummary] = {}
     with robot_simulator(speed=1000.0) as robot_url, open_checkpointer(settings.effective_database_url) as saver:
         for operator, offset, seed in (("robot", ROBOT_OFFSET_MM, 1), ("human", 0.0, 2)):
-            say(f"{operator} run: recording a simulated {duration_s / 3600:g} h night")
-            config = SimRunConfig(
+            say(f"{operator} run: recording and observing a simulated {duration_s / 3600:g} h night")
+            by_robot = operator == "robot"
+            config = AcquisitionConfig(
                 camera_spec=f"sim:seed={seed},onset={ONSET_S:g}s,offset={offset:g}mm", interval_s=interval_s,
-                duration_s=duration_s, operator=operator, experiment_id=experiment_id,
+                duration_s=duration_s, operator=operator, experiment_id=experiment_id, clock="sim",
                 name=f"demo {operator} run (vial {'off-centre' if offset else 'centred'}, simulated)",
-                robot_url=robot_url if operator == "robot" else None, gcode=dispense_program(),
+                robot_url=robot_url if by_robot else None, gcode=dispense_program() if by_robot else None,
+                syringe_ml=SYRINGE_ML,
             )
             try:
-                run_id = record_sim_run(engine, store, config,
-                                        on_frame=lambda run, seq, op=operator: say(f"{op} run: frame {seq} recorded"))
-                say(f"{operator} run {run_id}: observing")
-                summary = observe_run(engine, settings, run_id, checkpointer=saver, options=ObserveOptions(use_llm=llm),
-                                      on_frame=lambda frame, op=operator: say(f"{op} run: frame {frame['seq']} observed"))
+                summary = observe_acquisition(
+                    engine, settings, config, checkpointer=saver, options=ObserveOptions(use_llm=llm),
+                    on_frame=lambda frame, op=operator: say(f"{op} run: frame {frame['seq']} observed"))
             except Exception as exc:
                 raise DemoError(f"the simulated {operator} run failed: {exc}") from exc
-            runs[operator], summaries[operator] = run_id, summary
+            runs[operator], summaries[operator] = summary.run_id, summary
     _record_simulated_results(engine, runs)
     notes = {}
     for operator, run_id in runs.items():

@@ -24,6 +24,7 @@ from labloop.knowledge_base.frame_store import FrameStore
 from labloop.knowledge_base.models import DeviceEvent, RunStatus
 from labloop.knowledge_base.runs import (
     add_device_events,
+    add_to_snapshot,
     add_frame,
     close_gap,
     finish_run,
@@ -147,6 +148,7 @@ class _Loop:
         self.camera = CameraSupervisor(config.camera_spec, clock=clock, sink=self.sink,
                                        timeout_s=config.camera_timeout_s, backoff=Backoff(config.retry_base_s))
         self.robot: RobotSupervisor | None = None
+        self.camera_described = False
 
     def run(self, program: Any) -> tuple[RunStatus, str]:
         cfg = self.config
@@ -190,6 +192,10 @@ class _Loop:
                 frame = add_frame(session, self.run_id, seq=self.frames, ts=ts, camera=self.config.camera_spec,
                                   stored=stored, width=image.shape[1], height=image.shape[0])
             self.event_seq = add_device_events(session, self.run_id, self.sink.take(), first_seq=self.event_seq)
+            if frame is not None and not self.camera_described and self.camera.camera is not None:
+                # where the vial sits (sim: ROI, placement offset) is what the observer and the notes measure against
+                add_to_snapshot(session, self.run_id, "camera", self.camera.camera.describe())
+                self.camera_described = True
             heartbeat(session, self.run_id)
         if frame is None:
             return

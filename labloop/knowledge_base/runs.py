@@ -65,6 +65,13 @@ def finish_run(
     )
 
 
+def add_to_snapshot(session: Session, run_id: int, key: str, value: Any) -> None:
+    """Record something learnt after the run started (e.g. the opened camera's description) in its snapshot."""
+    run = session.get(Run, run_id)
+    run.config_snapshot = {**(run.config_snapshot or {}), key: value}
+    session.add(run)
+
+
 def heartbeat(session: Session, run_id: int) -> None:
     session.execute(update(Run).where(Run.id == run_id).values(heartbeat_at=utcnow()))
 

@@ -10,8 +10,10 @@ from sqlmodel import Session, select
 
 from labloop.agents.notes.numbers import AllowedNumbers, elapsed_hm
 from labloop.agents.observer.runner import roi_for_run
+from labloop.devices.marlin.syringe import volume_ml
 from labloop.knowledge_base import observations as kb
 from labloop.knowledge_base.models import DeviceEvent, Experiment, Gap, Result, Run
+
 
 MAX_TABLE_ROWS = 24
 
@@ -33,13 +35,17 @@ class RunRecord:
     run: Run
     experiment: Experiment | None
     points: list[Point]
-    robot_log: list[tuple[float, str, str]]  # elapsed s, kind, payload: commands sent and device happenings
+    robot_log: list[tuple[float, str, str]]  # elapsed s, kind, payload: dispenses and other device happenings
     device_counts: dict[str, int]
     events: list[Any]
     gaps: list[Gap]
     results: list[Result]
     frame_paths: dict[int, str] = field(default_factory=dict)
     frame_hashes: dict[int, str] = field(default_factory=dict)
+
+    @property
+    def dispensed_ml(self) -> float:
+        return round(sum(volume_ml(p) or 0.0 for _, kind, p in self.robot_log if kind == "dispense"), 6)
 
     @property
     def label(self) -> str:
@@ -89,6 +95,7 @@ class RunRecord:
         for p in self.points:
             allowed.add(p.cv, p.llm, p.human, p.elapsed_s / 3600, p.seq, p.frame_id)
             allowed.add_tokens(elapsed_hm(p.elapsed_s))
+        allowed.add(len(self.robot_log), self.dispensed_ml)
         for elapsed, _, payload in self.robot_log:
             allowed.add_tokens(elapsed_hm(elapsed))
             allowed.add_text(payload)
@@ -119,8 +126,9 @@ def load_run_record(session: Session, run_id: int) -> RunRecord:
     counts: dict[str, int] = {"device_events": len(device_events)}
     for event in device_events:
         counts[event.kind] = counts.get(event.kind, 0) + 1
-    robot_log = [((e.ts - run.started_at).total_seconds(), "sent" if e.direction == "tx" else e.kind, e.payload)
-                 for e in device_events if e.direction in ("tx", "info")]
+    # what happened (dispenses with volumes, connects, programs, interruptions), not every line on the wire
+    robot_log = [((e.ts - run.started_at).total_seconds(), e.kind, e.payload)
+                 for e in device_events if e.direction == "info" and e.device == "robot"]
     gaps = list(session.exec(select(Gap).where(Gap.run_id == run_id).order_by(Gap.started_at)))
     results = list(session.exec(select(Result).where(Result.run_id == run_id).order_by(Result.id)))
     return RunRecord(run, experiment, points, robot_log, counts, kb.events_for_run(session, run_id), gaps, results,

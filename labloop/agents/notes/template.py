@@ -7,7 +7,7 @@ from labloop.agents.notes.records import RunRecord
 
 TEMPLATE_NOTICE = ("_Generated from the recorded measurements by a template, without a language model. "
                    "Turbidity scores are computed by image analysis (CV) unless marked otherwise._")
-MAX_LOG_LINES = 15
+MAX_LOG_LINES = 40
 MAX_EVENTS = 10
 
 
@@ -27,10 +27,12 @@ def facts_markdown(record: RunRecord) -> str:
               + (f" ({run.exit_reason})" if run.exit_reason else "")]
     lines += ["", "## Procedure (robot log)"]
     if record.robot_log:
+        if record.dispensed_ml:
+            lines.append(f"- dispensed in all: {record.dispensed_ml:g} mL")
         for elapsed, kind, payload in record.robot_log[:MAX_LOG_LINES]:
             lines.append(f"- {elapsed_hm(elapsed)} {kind}: {payload}")
         if len(record.robot_log) > MAX_LOG_LINES:
-            lines.append(f"- ... and {len(record.robot_log) - MAX_LOG_LINES} more robot log entries")
+            lines.append(f"- (the first entries of {len(record.robot_log)}; the full log is in the dashboard)")
     else:
         lines.append("- no robot actions recorded" + (" (manual run)" if run.operator == "human" else ""))
     lines += ["", "## Observations"] + _observations(record)
