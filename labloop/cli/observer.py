@@ -59,8 +59,10 @@ def observe(
                                                  "(e.g. socket://127.0.0.1:5000, /dev/ttyUSB0).")] = None,
     camera: Annotated[Optional[str], typer.Option(help="Camera for a new run: device index, video file, "
                                                   "'folder:DIR' or 'sim:seed=1,onset=2h,offset=3mm'.")] = None,
-    interval: Annotated[float, typer.Option(help="Seconds between frames of a new run.")] = 60.0,
-    duration: Annotated[Optional[float], typer.Option(help="Seconds to record a new run (default: until Ctrl-C).")] = None,
+    interval: Annotated[str, typer.Option(help="Time between frames of a new run, e.g. 60s, 5m.")] = "60s",
+    duration: Annotated[str, typer.Option(help="Length of a new run, e.g. 12h, 90m (Ctrl-C ends it early).")] = "12h",
+    clock: Annotated[str, typer.Option(help="New run: 'real', or 'sim' (simulated time: 12 h take seconds).")] = "real",
+    gcode: Annotated[Optional[Path], typer.Option(help="New run: G-code program to run on the robot at the start.")] = None,
     name: Annotated[str, typer.Option(help="Name of a new run.")] = "",
     operator: Annotated[str, typer.Option(help="robot or human, for a new run.")] = "robot",
     experiment: Annotated[Optional[int], typer.Option(help="Experiment id of a new run.")] = None,
@@ -110,7 +112,7 @@ def observe(
             else:
                 summary = _record_and_observe(engine, settings, checkpointer, options, tick, robot=robot,
                                               camera=camera, interval=interval, duration=duration, name=name,
-                                              operator=operator, experiment=experiment)
+                                              operator=operator, experiment=experiment, clock=clock, gcode=gcode)
     except (ObserverError, LLMNotConfigured) as exc:
         fail(str(exc))
     except KeyboardInterrupt:
@@ -126,13 +128,11 @@ def observe(
 
 def _record_and_observe(engine, settings, checkpointer, options, tick, **acq):  # noqa: ANN001, ANN003, ANN202
     from labloop.agents.observer.live import observe_acquisition
-    from labloop.devices.acquisition import AcquisitionConfig
+    from labloop.cli.devices import acquisition_config
 
-    if not acq["robot"] and not acq["camera"]:
-        fail("recording a run needs --camera (and --robot for a robot run)")
-    config = AcquisitionConfig(robot_url=acq["robot"], camera_spec=acq["camera"], interval_s=acq["interval"],
-                               duration_s=acq["duration"], experiment_id=acq["experiment"],
-                               operator=acq["operator"], name=acq["name"])
+    if not acq["camera"]:
+        fail("recording a run needs --camera (and --robot for a robot run), or --run ID to observe a recorded one")
+    config = acquisition_config(**acq)
     return observe_acquisition(engine, settings, config, checkpointer=checkpointer, options=options, on_frame=tick)
 
 

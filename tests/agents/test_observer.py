@@ -217,3 +217,38 @@ def test_sigkill_mid_run_then_resume_gives_exactly_one_observation_per_frame(set
         onsets = kb.events_for_run(session, run_id, "onset")
     assert sorted(observed) == sorted(frame_ids) and len(observed) == n
     assert len(onsets) == 1
+
+
+def test_observe_records_and_watches_a_new_robot_run(settings, tmp_path) -> None:
+    """`labloop observe --robot --camera` as a real process: the simulated robot runs a dispensing program over TCP,
+    the simulated camera is recorded on a simulated clock, and every frame gets exactly one observation."""
+    from labloop.devices.simulator import robot_simulator
+    from labloop.knowledge_base.models import DeviceEvent, Run
+
+    program = tmp_path / "dispense.gcode"
+    program.write_text("G28\nG90\nM82\nG1 E2 F300\nG1 X50 Y50 Z10 F3000\nG1 E0 F300\nM400\n")
+    with robot_simulator(speed=1000.0) as url:
+        cmd = [sys.executable, "-m", "labloop", "observe", "--robot", url, "--gcode", str(program),
+               "--camera", "sim:seed=3,onset=1h,offset=2mm", "--interval", "10m", "--duration", "3h",
+               "--clock", "sim", "--name", "cli live run"]
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=120, env=os.environ.copy())
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "onset" in done.stdout
+    engine = get_engine(settings)
+    with session_scope(engine) as session:
+        run = session.exec(select(Run).where(Run.name == "cli live run")).one()
+        assert run.status == RunStatus.success and run.config_snapshot["camera"]["offset"] == 2.0
+        frames = session.exec(select(Frame).where(Frame.run_id == run.id)).all()
+        dispenses = session.exec(select(DeviceEvent.payload).where(
+            DeviceEvent.run_id == run.id, DeviceEvent.kind == "dispense")).all()
+    assert len(frames) == 19  # 0 h to 3 h every 10 min
+    assert sorted(obs.frame_id for obs, _ in _observations(engine, run.id)) == sorted(f.id for f in frames)
+    assert dispenses == ["dispense 2 mL (E 2 -> 0)"]
+
+
+def test_observe_refuses_bad_new_run_options(settings) -> None:
+    for args, message in ((["--camera", "sim:seed=1", "--interval", "often"], "often"),
+                          (["--robot", "socket://127.0.0.1:9"], "--camera")):
+        done = subprocess.run([sys.executable, "-m", "labloop", "observe", *args], capture_output=True, text=True,
+                              timeout=60, env=os.environ.copy())
+        assert done.returncode != 0 and message in done.stderr and "Traceback" not in done.stderr
