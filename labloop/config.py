@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     llm_timeout_s: float = Field(60.0, description="Timeout of one LLM request in seconds.")
     llm_max_retries: int = Field(2, description="Retries of a failed or invalid LLM answer before it is recorded as failed.")
     alert_webhook_url: SecretStr | None = Field(None, description="Optional URL that receives observer alerts as JSON POSTs.")
+    base_model: Path | None = Field(
+        None, description="Local Hugging Face causal-LM directory that `labloop retrain` continues pretraining."
+    )
 
     @classmethod
     def settings_customise_sources(
@@ -68,6 +71,11 @@ class Settings(BaseSettings):
     @property
     def models_dir(self) -> Path:
         return self.data_dir / "models"
+
+    @property
+    def promoted_link(self) -> Path:
+        """Symlink to the promoted model's directory: what `vllm serve` in the compose stack serves."""
+        return self.models_dir / "promoted"
 
     @property
     def effective_vision_model(self) -> str | None:

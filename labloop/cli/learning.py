@@ -274,11 +274,13 @@ def models_promote(
     tolerance: Annotated[float, typer.Option(help="Allowed worsening of unseen MAE in K.")] = 5.0,
 ) -> None:
     """Promote a version (gated: answer rate >= 95%, unseen MAE not worse than the current by > tolerance)."""
+    from labloop.config import get_settings
     from labloop.training.errors import TrainingError
     from labloop.training.registry import promote
 
     try:
-        promoted, decision = promote(open_engine(), version, force=force, tolerance_k=tolerance)
+        promoted, decision = promote(open_engine(), version, force=force, tolerance_k=tolerance,
+                                     serving_link=get_settings().promoted_link)
     except TrainingError as exc:
         fail(str(exc))
     console.print(f"promoted [bold]{promoted.name}[/]: {'; '.join(decision.reasons)}"
@@ -288,11 +290,12 @@ def models_promote(
 @models_app.command("rollback")
 def models_rollback() -> None:
     """Demote the promoted version and re-promote the one promoted before it."""
+    from labloop.config import get_settings
     from labloop.training.errors import TrainingError
     from labloop.training.registry import rollback
 
     try:
-        old, restored = rollback(open_engine())
+        old, restored = rollback(open_engine(), serving_link=get_settings().promoted_link)
     except TrainingError as exc:
         fail(str(exc))
     console.print(f"rolled back: {old.name} demoted, [bold]{restored.name}[/] promoted again")
@@ -337,8 +340,8 @@ def serve(
 
 
 def retrain(
-    base_model: Annotated[Optional[Path], typer.Option(envvar="LABLOOP_BASE_MODEL",
-                                                       help="Local Hugging Face causal-LM directory.")] = None,
+    base_model: Annotated[Optional[Path], typer.Option(
+        help="Local Hugging Face causal-LM directory [default: the base_model setting, LABLOOP_BASE_MODEL].")] = None,
     tiny: Annotated[bool, typer.Option(help="Train the tiny toy model instead (CPU).")] = False,
     every: Annotated[Optional[str], typer.Option(help="Keep running: one pass per interval (30m, 6h, 1d).")] = None,
     at: Annotated[Optional[str], typer.Option(help="With --every: align passes to this UTC time of day (02:00).")] = None,
@@ -365,8 +368,9 @@ def retrain(
     from labloop.training.retrain import RetrainConfig
     from labloop.training.retrain import retrain as run_retrain
 
+    base_model = base_model or get_settings().base_model
     if (base_model is None) == (not tiny):
-        fail("give --base-model DIR (a local causal LM) or --tiny (toy model on CPU)")
+        fail("give --base-model DIR (a local causal LM; or set LABLOOP_BASE_MODEL) or --tiny (toy model on CPU)")
     options = {k: v for k, v in {"texts_per_fact": texts_per_fact, "max_facts": max_facts}.items() if v is not None}
     config = RetrainConfig(base_model=base_model, tiny=tiny, lora=lora, epochs=epochs, max_steps=max_steps, lr=lr,
                            block_size=block_size, batch_size=batch_size, grad_accum=grad_accum, tolerance_k=tolerance,

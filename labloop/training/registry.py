@@ -7,6 +7,7 @@ on the stack of past promotions; rollback clears it on the current version and r
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -149,9 +150,24 @@ def version_for_path(engine: Engine, model_dir: Path) -> ModelVersion | None:
         return session.exec(select(ModelVersion).where(ModelVersion.path == str(Path(model_dir).resolve()))).first()
 
 
-def promote(engine: Engine, ref: str | int, *, force: bool = False,
-            tolerance_k: float = DEFAULT_TOLERANCE_K) -> tuple[ModelVersion, GateDecision]:
-    """Promote a version if the gate allows it (or `force`, which still refuses an incomplete model)."""
+def link_promoted(link: Path, version: ModelVersion) -> None:
+    """Point `link` (e.g. <models>/promoted, what the compose stack's vLLM serves) at the promoted model,
+    atomically: a new symlink is renamed over the old one. Relative when the model lives beside the link."""
+    target = Path(version.path).resolve()
+    link.parent.mkdir(parents=True, exist_ok=True)
+    base = link.parent.resolve()
+    pointer = target.relative_to(base) if target.is_relative_to(base) else target
+    tmp = link.with_name(f".{link.name}.tmp-{os.getpid()}")
+    tmp.unlink(missing_ok=True)
+    tmp.symlink_to(pointer, target_is_directory=True)
+    os.replace(tmp, link)
+    log.info("%s now points at %s (%s)", link, pointer, version.name)
+
+
+def promote(engine: Engine, ref: str | int, *, force: bool = False, tolerance_k: float = DEFAULT_TOLERANCE_K,
+            serving_link: Path | None = None) -> tuple[ModelVersion, GateDecision]:
+    """Promote a version if the gate allows it (or `force`, which still refuses an incomplete model);
+    `serving_link` is re-pointed at it once the database says it is promoted."""
     candidate = find_version(engine, ref)
     if not is_complete(Path(candidate.path)):
         raise RegistryError(f"{candidate.name}: {candidate.path} is not a completely written model; refusing to promote")
@@ -169,10 +185,13 @@ def promote(engine: Engine, ref: str | int, *, force: bool = False,
         row.promoted_at = utcnow()
         session.add(row)
     log.info("promoted %s (%s)", candidate.name, "; ".join(decision.reasons))
-    return find_version(engine, candidate.id), decision
+    promoted = find_version(engine, candidate.id)
+    if serving_link is not None:
+        link_promoted(serving_link, promoted)
+    return promoted, decision
 
 
-def rollback(engine: Engine) -> tuple[ModelVersion, ModelVersion]:
+def rollback(engine: Engine, *, serving_link: Path | None = None) -> tuple[ModelVersion, ModelVersion]:
     """Demote the promoted version and re-promote the one promoted before it; returns (old, restored)."""
     with session_scope(engine) as session:
         current = session.exec(select(ModelVersion).where(ModelVersion.promoted == True)).first()  # noqa: E712
@@ -192,4 +211,6 @@ def rollback(engine: Engine) -> tuple[ModelVersion, ModelVersion]:
         session.flush()
         previous.promoted = True
         session.add(previous)
-        return current, previous
+    if serving_link is not None:
+        link_promoted(serving_link, previous)
+    return current, previous

@@ -172,7 +172,7 @@ def retrain(engine: Engine, settings: Settings, config: RetrainConfig, *,
         report["gate"] = {"promote": decision.promote, "reasons": decision.reasons,
                           "previous": current.name if current else None}
         if decision.promote:
-            promote(engine, version.id, tolerance_k=config.tolerance_k)
+            promote(engine, version.id, tolerance_k=config.tolerance_k, serving_link=settings.promoted_link)
             report["outcome"] = f"promoted {version.name}"
         else:
             report["outcome"] = (f"kept {current.name}" if current else "no model promoted") + \

@@ -15,6 +15,8 @@ from labloop.training.pretrain.checkpoint import is_complete, read_model_card
 log = logging.getLogger(__name__)
 
 
+PROMOTED_ALIAS = "labloop-promoted"
+
 def vllm_command(
     version: ModelVersion, *, host: str = "127.0.0.1", port: int = 8000, max_model_len: int | None = None,
     tensor_parallel_size: int = 1, extra_args: list[str] | None = None,
@@ -28,7 +30,8 @@ def vllm_command(
         command = ["vllm", "serve", base, "--served-model-name", Path(base).name, "--enable-lora",
                    "--lora-modules", f"{version.name}={path}"]
     else:
-        command = ["vllm", "serve", str(path), "--served-model-name", version.name]
+        # the version's own name, and a stable alias clients can keep in LABLOOP_LLM_MODEL across promotions
+        command = ["vllm", "serve", str(path), "--served-model-name", version.name, PROMOTED_ALIAS]
     command += ["--host", host, "--port", str(port), "--dtype", "auto"]
     if max_model_len:
         command += ["--max-model-len", str(max_model_len)]

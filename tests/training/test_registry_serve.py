@@ -95,7 +95,8 @@ def test_models_cli(settings, tmp_path: Path) -> None:
     dry = runner.invoke(app, ["serve", "--dry-run", "--port", "8123"])
     assert dry.exit_code == 0
     assert shlex.split(dry.stdout.strip()) == [
-        "vllm", "serve", version.path, "--served-model-name", version.name, "--host", "127.0.0.1", "--port", "8123",
+        "vllm", "serve", version.path, "--served-model-name", version.name, "labloop-promoted",
+        "--host", "127.0.0.1", "--port", "8123",
         "--dtype", "auto"]
 
 
@@ -178,3 +179,22 @@ def test_retrain_schedule() -> None:
     assert next_run(now, timedelta(hours=1), None) == now + timedelta(hours=1)
     result = CliRunner().invoke(app, ["retrain", "--tiny", "--every", "soon"])
     assert result.exit_code == 1 and "not like 30m" in result.output
+
+
+def test_promotion_and_rollback_repoint_the_serving_link(sqlite_engine, tmp_path: Path) -> None:
+    models = tmp_path / "models"
+    link = models / "promoted"
+    first = _version(sqlite_engine, models, "a", mae=40.0)
+    promote(sqlite_engine, first.id, serving_link=link)
+    assert link.is_symlink() and link.resolve() == Path(first.path).resolve()
+    assert not Path(link.readlink()).is_absolute()  # relative, so it survives a different mount point
+    second = _version(sqlite_engine, models, "b", mae=30.0)
+    promote(sqlite_engine, second.id, serving_link=link)
+    assert link.resolve() == Path(second.path).resolve()
+    refused = _version(sqlite_engine, models, "c", mae=90.0)
+    with pytest.raises(RegistryError):
+        promote(sqlite_engine, refused.id, serving_link=link)
+    assert link.resolve() == Path(second.path).resolve()  # a refused promotion leaves serving alone
+    rollback(sqlite_engine, serving_link=link)
+    assert link.resolve() == Path(first.path).resolve()
+    assert [p.name for p in models.iterdir() if p.name.startswith(".")] == []  # no temporary links left
