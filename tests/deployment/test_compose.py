@@ -60,7 +60,14 @@ def test_every_labloop_service_runs_a_real_command_with_real_options():
         command, rest = resolve_command(words)
         assert not is_group(command), f"{name}: {words} names no labloop command"
         ctx = command.make_context(f"labloop {name}", rest)  # raises on unknown options or bad values
-        assert ctx.params, name
+        assert ctx.command is command, name
+
+
+def test_the_command_check_rejects_what_labloop_would_reject():
+    command, rest = resolve_command(["dashboard", "--no-such-option", "1"])
+    with pytest.raises(Exception, match="no-such-option"):
+        command.make_context("labloop dashboard", rest)
+    assert is_group(resolve_command(["no-such-command"])[0])
 
 
 def test_every_labloop_variable_is_a_setting():
