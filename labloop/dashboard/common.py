@@ -110,3 +110,15 @@ def provenance(source: str, model: str | None, author: str = "") -> str:
     if source == "cv":
         return "computed by CV (no model)"
     return f"written by {author or 'a person'}"
+
+
+def show_frame_scores(view: q.FrameView, *, with_haze: bool = False, label_word: str = "human label") -> None:
+    """What was concluded about one frame: the CV score (no model), the vision model's score and note with its
+    provenance, and the chemists' labels."""
+    o = view.observation
+    if o is not None:
+        st.write(f"CV score {o.cv_score} (computed, no model)" + (f" · haze {o.haze}" if with_haze else ""))
+        if o.llm_score is not None:
+            st.write(f"LLM score {o.llm_score}: {o.llm_note or ''} ({provenance('llm', o.model)})")
+    for lab in view.labels:
+        st.write(f"{label_word} {lab.score} by {lab.author}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from labloop.dashboard.common import pick_run, reading, show_frame, writing
+from labloop.dashboard.common import pick_run, reading, show_frame, show_frame_scores, writing
 from labloop.knowledge_base import queries as q
 from labloop.knowledge_base.observations import LabelError, add_human_label
 
@@ -52,10 +52,4 @@ with right:
         st.session_state[cursor_key] = (cursor + 1) % len(frames)
         st.rerun()
     with st.expander("What the machine said (after you decide)"):
-        o = view.observation
-        if o is not None:
-            st.write(f"CV score {o.cv_score} (computed, no model)")
-            if o.llm_score is not None:
-                st.write(f"LLM score {o.llm_score} by {o.model}: {o.llm_note or ''}")
-        for lab in view.labels:
-            st.write(f"label {lab.score} by {lab.author}")
+        show_frame_scores(view, label_word="label")

@@ -7,7 +7,16 @@ import pandas as pd
 import streamlit as st
 
 from labloop.dashboard.charts import turbidity_chart
-from labloop.dashboard.common import pick_run, provenance, reading, settings, show_frame, show_note_body, writing
+from labloop.dashboard.common import (
+    pick_run,
+    provenance,
+    reading,
+    settings,
+    show_frame,
+    show_frame_scores,
+    show_note_body,
+    writing,
+)
 from labloop.knowledge_base import exports
 from labloop.knowledge_base import queries as q
 from labloop.knowledge_base.observations import add_revision
@@ -47,13 +56,7 @@ with tab_frames:
         left, right = st.columns([1, 2])
         with left:
             show_frame(view.frame, f"frame:{view.frame.id} at {view.t_min:.1f} min")
-            o = view.observation
-            if o is not None:
-                st.write(f"CV score {o.cv_score} (computed, no model) · haze {o.haze}")
-                if o.llm_score is not None:
-                    st.write(f"LLM score {o.llm_score}: {o.llm_note or ''} ({provenance('llm', o.model)})")
-            for lab in view.labels:
-                st.write(f"human label {lab.score} by {lab.author}")
+            show_frame_scores(view, with_haze=True)
         with right:
             st.altair_chart(turbidity_chart(points), width="stretch")
         around = points[max(0, seq_index - THUMBS // 2): max(0, seq_index - THUMBS // 2) + THUMBS]
