@@ -32,10 +32,10 @@ def build(
     holdout: Annotated[Optional[Path], typer.Option(help="CSV of compounds to hold out (name/smiles/inchikey columns).")] = None,
     seed: Annotated[int, typer.Option(help="Seed: same seed and inputs give the same corpus.")] = 0,
     backend: Annotated[str, typer.Option(help="'openai' (any OpenAI-compatible endpoint) or 'vllm' (local GPU).")] = "openai",
-    model: Annotated[Optional[str], typer.Option(help="Generator model [default: LABLOOP_LLM_MODEL].")] = None,
-    base_url: Annotated[Optional[str], typer.Option(help="Endpoint [default: LABLOOP_LLM_BASE_URL].")] = None,
+    model: Annotated[Optional[str], typer.Option(help="Generator model (default: LABLOOP_LLM_MODEL).")] = None,
+    base_url: Annotated[Optional[str], typer.Option(help="Endpoint (default: LABLOOP_LLM_BASE_URL).")] = None,
     concurrency: Annotated[int, typer.Option(help="Requests in flight at once.")] = 16,
-    timeout: Annotated[Optional[float], typer.Option(help="Seconds per request [default: LABLOOP_LLM_TIMEOUT_S].")] = None,
+    timeout: Annotated[Optional[float], typer.Option(help="Seconds per request (default: LABLOOP_LLM_TIMEOUT_S).")] = None,
     retries: Annotated[int, typer.Option(help="Retries of a failed request before it counts as failed.")] = 2,
     temperature: Annotated[float, typer.Option(help="Sampling temperature.")] = 0.8,
     max_tokens: Annotated[int, typer.Option(help="Longest answer in tokens.")] = 512,
@@ -46,7 +46,7 @@ def build(
     runs: Annotated[bool, typer.Option(help="Include run facts (setup, dispenses, turbidity, results).")] = True,
     notes: Annotated[bool, typer.Option(help="Include lab notes and reflections.")] = True,
     facts: Annotated[Optional[Path], typer.Option(help="Read facts from this JSONL file instead of the knowledge base.")] = None,
-    cache_dir: Annotated[Optional[Path], typer.Option(help="Request cache [default: OUT/cache].")] = None,
+    cache_dir: Annotated[Optional[Path], typer.Option(help="Request cache (default: OUT/cache).")] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Debug logging.")] = False,
 ) -> None:
     """Build a training corpus. Every request is cached: rerun the same command to resume an interrupted build."""

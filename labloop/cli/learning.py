@@ -106,7 +106,7 @@ def train(
 
 
 def evaluate(
-    data: Annotated[Optional[Path], typer.Option(help="CSV: name,smiles,value,unit, or a Bradley-format CSV [default: the corpus's eval files].")] = None,
+    data: Annotated[Optional[Path], typer.Option(help="CSV: name,smiles,value,unit, or a Bradley-format CSV (default: the corpus's eval files).")] = None,
     corpus: Annotated[Optional[Path], typer.Option(help="Corpus directory: report trained vs unseen compounds separately.")] = None,
     endpoint: Annotated[Optional[str], typer.Option(help="OpenAI-compatible base URL, e.g. http://127.0.0.1:8000/v1.")] = None,
     model: Annotated[Optional[str], typer.Option(help="Model name at --endpoint.")] = None,
@@ -180,8 +180,8 @@ def evaluate(
 
 @baseline_app.command("train")
 def baseline_train(
-    data: Annotated[Optional[Path], typer.Option(help="Bradley-format or name,smiles,value,unit CSV [default: the knowledge base's consensus values].")] = None,
-    out: Annotated[Optional[Path], typer.Option(help="Output directory [default: DATA_DIR/models/baseline, used by the chat].")] = None,
+    data: Annotated[Optional[Path], typer.Option(help="Bradley-format or name,smiles,value,unit CSV (default: the knowledge base's consensus values).")] = None,
+    out: Annotated[Optional[Path], typer.Option(help="Output directory (default: DATA_DIR/models/baseline, used by the chat).")] = None,
     split: Annotated[str, typer.Option(help="random or scaffold (Bemis-Murcko) held-out compounds.")] = "random",
     test_fraction: Annotated[float, typer.Option(help="Share of compounds held out (0 to train on all).")] = 0.2,
     seed: Annotated[int, typer.Option(help="Split and forest seed.")] = 0,
@@ -219,7 +219,7 @@ def baseline_train(
 @baseline_app.command("evaluate")
 def baseline_evaluate(
     data: Annotated[Path, typer.Option(help="CSV: name,smiles,value,unit, or a Bradley-format CSV.")],
-    model: Annotated[Optional[Path], typer.Option(help="Baseline directory [default: DATA_DIR/models/baseline].")] = None,
+    model: Annotated[Optional[Path], typer.Option(help="Baseline directory (default: DATA_DIR/models/baseline).")] = None,
     plot: Annotated[Optional[Path], typer.Option(help="Write a parity plot PNG here.")] = None,
     n_jobs: Annotated[int, typer.Option(help="CPU processes for features.")] = 2,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object with the metric keys.")] = False,
@@ -302,7 +302,7 @@ def models_rollback() -> None:
 
 
 def serve(
-    version: Annotated[Optional[str], typer.Option(help="Version id or name [default: the promoted one].")] = None,
+    version: Annotated[Optional[str], typer.Option(help="Version id or name (default: the promoted one).")] = None,
     dry_run: Annotated[bool, typer.Option(help="Print the exact vllm command and exit.")] = False,
     host: Annotated[str, typer.Option(help="Interface vLLM binds to.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port vLLM listens on.")] = 8000,
@@ -310,8 +310,9 @@ def serve(
     tensor_parallel: Annotated[int, typer.Option(help="GPUs to shard the model over.")] = 1,
     load_into: Annotated[Optional[str], typer.Option(help="Load a LoRA version into the vLLM server at this URL instead.")] = None,
 ) -> None:
-    """Serve a model version with vLLM (`--served-model-name` = its name), or load a LoRA adapter into a running
-    server. Point the chat and observer at it: LABLOOP_LLM_BASE_URL=http://HOST:PORT/v1 LABLOOP_LLM_MODEL=NAME."""
+    """Serve a model version with vLLM (served as its own name and as `labloop-promoted`), or load a LoRA adapter
+    into a running server. Point the chat and observer at it: LABLOOP_LLM_BASE_URL=http://HOST:PORT/v1
+    LABLOOP_LLM_MODEL=labloop-promoted (or the version's name)."""
     from labloop.training.errors import TrainingError
     from labloop.training.registry import find_version, promoted_version
     from labloop.training.serve import exec_vllm, load_lora_adapter, vllm_command
@@ -341,7 +342,7 @@ def serve(
 
 def retrain(
     base_model: Annotated[Optional[Path], typer.Option(
-        help="Local Hugging Face causal-LM directory [default: the base_model setting, LABLOOP_BASE_MODEL].")] = None,
+        help="Local Hugging Face causal-LM directory (default: the base_model setting, LABLOOP_BASE_MODEL).")] = None,
     tiny: Annotated[bool, typer.Option(help="Train the tiny toy model instead (CPU).")] = False,
     every: Annotated[Optional[str], typer.Option(help="Keep running: one pass per interval (30m, 6h, 1d).")] = None,
     at: Annotated[Optional[str], typer.Option(help="With --every: align passes to this UTC time of day (02:00).")] = None,
