@@ -17,6 +17,7 @@ from labloop.knowledge_base.types import utcnow
 from labloop.training.errors import RegistryError, TrainingError
 from labloop.training.evaluate import EndpointBackend, EvalPrompt, InProcessBackend, extract_prediction
 from labloop.training.registry import promoted_version
+from labloop.training.serve import PROMOTED_ALIAS
 
 log = logging.getLogger(__name__)
 
@@ -60,9 +61,9 @@ def _baseline(path: str, mtime: float):
 def _model_prediction(version, name: str, smiles: str, prompt: EvalPrompt, settings: Settings) -> tuple[
         Prediction | None, str]:
     """The promoted model's answer, or None and the reason it gave none."""
-    served = settings.llm_configured and settings.llm_model == version.name
+    served = settings.llm_configured and settings.llm_model in {version.name, PROMOTED_ALIAS}
     if served:
-        backend = EndpointBackend(settings, base_url=settings.llm_base_url, model=version.name, concurrency=1,
+        backend = EndpointBackend(settings, base_url=settings.llm_base_url, model=settings.llm_model, concurrency=1,
                                   max_tokens=256)
     else:
         backend = _in_process(version.path)
