@@ -7,6 +7,7 @@ on the stack of past promotions; rollback clears it on the current version and r
 from __future__ import annotations
 
 import logging
+import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,6 +43,23 @@ def unseen_mae(metrics: dict[str, Any]) -> float | None:
     return (unseen or evaluation).get("mae_k")
 
 
+def _finite(value: Any) -> float | None:
+    """A metric as a float, or None when it is missing, not a number, NaN or infinite."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _answer_rate(evaluation: dict[str, Any]) -> float | None:
+    """answered / n when both are recorded (the stored answer_rate is rounded), else the stored rate."""
+    answered, n = _finite(evaluation.get("answered")), _finite(evaluation.get("n"))
+    if answered is not None and n:
+        return answered / n
+    return _finite(evaluation.get("answer_rate"))
+
+
 def gate(candidate: ModelVersion, current: ModelVersion | None, *, tolerance_k: float = DEFAULT_TOLERANCE_K,
          min_answer_rate: float = MIN_ANSWER_RATE) -> GateDecision:
     """Promote only a complete, evaluated model that answers >= 95% and does not worsen unseen MAE by > tolerance."""
@@ -51,16 +69,18 @@ def gate(candidate: ModelVersion, current: ModelVersion | None, *, tolerance_k: 
     evaluation = candidate.metrics.get("eval")
     if not evaluation:
         return GateDecision(False, ["the candidate has not been evaluated"])
-    rate = evaluation.get("answer_rate") or 0.0
-    if rate < min_answer_rate:
-        reasons.append(f"answer rate {rate:.1%} is below {min_answer_rate:.0%}")
-    mae = unseen_mae(candidate.metrics)
+    rate = _answer_rate(evaluation)
+    if rate is None:
+        reasons.append(f"no valid answer rate in its evaluation ({evaluation.get('answer_rate')!r})")
+    elif rate < min_answer_rate:
+        reasons.append(f"answer rate {rate:.2%} is below {min_answer_rate:.0%}")
+    mae = _finite(unseen_mae(candidate.metrics))
     if mae is None:
-        reasons.append("no unseen-compound MAE (no answered unseen compounds)")
+        reasons.append("no valid unseen-compound MAE (no answered unseen compounds, or not a number)")
     if current is not None and current.id != candidate.id:
         if candidate.toy and not current.toy:
             reasons.append(f"a toy model never replaces the real model {current.name}")
-        current_mae = unseen_mae(current.metrics)
+        current_mae = _finite(unseen_mae(current.metrics))
         if mae is not None and current_mae is not None and mae > current_mae + tolerance_k:
             reasons.append(
                 f"unseen MAE {mae:.1f} K is worse than {current.name}'s {current_mae:.1f} K by more than {tolerance_k:g} K"

@@ -198,3 +198,24 @@ def test_promotion_and_rollback_repoint_the_serving_link(sqlite_engine, tmp_path
     rollback(sqlite_engine, serving_link=link)
     assert link.resolve() == Path(first.path).resolve()
     assert [p.name for p in models.iterdir() if p.name.startswith(".")] == []  # no temporary links left
+
+
+@pytest.mark.parametrize(("evaluation", "promoted"), [
+    ({"n": 20, "answered": 19, "answer_rate": 0.95, "mae_k": 25.0}, True),       # exactly 95 %: enough
+    ({"n": 20000, "answered": 18999, "answer_rate": 0.95, "mae_k": 10.0}, False),  # 94.995 %, stored rounded up
+    ({"answer_rate": float("nan"), "mae_k": 10.0}, False),
+    ({"answer_rate": 1.0, "mae_k": float("nan")}, False),
+    ({"answer_rate": 1.0, "mae_k": float("inf")}, False),
+    ({"answer_rate": None, "mae_k": 10.0}, False),
+    ({"answer_rate": "n/a", "mae_k": 10.0}, False),
+])
+def test_gate_refuses_missing_or_non_finite_metrics(tmp_path: Path, evaluation: dict, promoted: bool) -> None:
+    from labloop.knowledge_base.models import ModelVersion
+
+    def version(i: int, metrics: dict) -> ModelVersion:
+        return ModelVersion(id=i, name=f"labloop-v{i}", path=str(_model_dir(tmp_path, f"m{i}")), base_model="b",
+                            kind="full", toy=False, data_manifest_hash="h", metrics={"eval": metrics})
+
+    current = version(1, {"answer_rate": 1.0, "mae_k": 20.0})
+    decision = gate(version(2, evaluation), current)
+    assert decision.promote is promoted, decision.reasons
