@@ -166,8 +166,18 @@ def evaluate(
         metrics["toy"] = is_toy(model_dir)
         version = version_for_path(open_engine(), model_dir)
         if version is not None:
-            record_evaluation(open_engine(), version.id, metrics)
             metrics["model_version"] = version.name
+            # The gate trusts a stored evaluation, so only the full evaluation on the version's own corpus is stored.
+            if data is not None or limit or corpus_in is None:
+                why = "only a --corpus evaluation without --data or --limit is stored"
+            elif corpus_in.manifest_hash != version.data_manifest_hash:
+                why = f"{corpus} is not the corpus {version.name} was trained on"
+            else:
+                why = ""
+                record_evaluation(open_engine(), version.id, metrics)
+            metrics["recorded"] = not why
+            if why:
+                typer.echo(f"not stored on {version.name} (the promotion gate reads stored results): {why}", err=True)
     if predictions:
         report.write_predictions(predictions, prompt.unit)
     if plot:

@@ -110,3 +110,32 @@ def test_lora_adapter_trains_and_is_labelled(corpus_dir: Path, tmp_path: Path) -
     result = train(tiny_config(corpus_dir, tmp_path / "lora", lora=True, lora_r=4, max_steps=3, eval_every=0))
     assert result.kind == "lora" and result.toy
     assert (result.model_dir / "adapter_config.json").is_file() and is_complete(result.model_dir)
+
+
+def test_cli_evaluate_stores_only_the_full_evaluation_on_the_trained_corpus(settings, corpus_dir: Path, tmp_path: Path,
+                                                                             tiny_registry) -> None:
+    """The gate trusts stored metrics, so a --limit or --data evaluation (or another corpus) must not replace them."""
+    from typer.testing import CliRunner
+
+    from labloop.cli import app
+    from labloop.cli.common import open_engine
+    from labloop.training.registry import find_version, register_version
+    from tests.training.corpus_fixture import write_corpus
+
+    _, trained_tiny, _ = tiny_registry
+    engine = open_engine()
+    version = register_version(engine, run_id=None, model_dir=trained_tiny.model_dir, base_model="tiny", kind="full",
+                               toy=True, data_manifest_hash=trained_tiny.corpus.manifest_hash, metrics={})
+    other_corpus = write_corpus(tmp_path / "other", repeats=1)
+    runner = CliRunner()
+    base = ["evaluate", "--model-dir", str(trained_tiny.model_dir), "--max-tokens", "12", "--json"]
+    for extra in (["--corpus", str(corpus_dir), "--limit", "2"], ["--data", str(corpus_dir / "eval" / "unseen.csv")],
+                  ["--corpus", str(other_corpus)]):
+        result = runner.invoke(app, base + extra)
+        assert result.exit_code == 0, result.output
+        assert json.loads(result.stdout)["recorded"] is False
+        assert "not stored on" in result.stderr
+        assert "eval" not in find_version(engine, version.id).metrics
+    full = runner.invoke(app, base + ["--corpus", str(corpus_dir)])
+    assert full.exit_code == 0 and json.loads(full.stdout)["recorded"] is True
+    assert find_version(engine, version.id).metrics["eval"]["n"] == 16
