@@ -17,9 +17,13 @@ MAX_HISTORY_MESSAGES = 40
 
 
 def _history(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The newest messages, starting at a user turn so no tool reply loses its call."""
+    """The newest messages, starting at a user turn so no tool reply loses its call. The current turn is always
+    sent whole, even when its tool calls alone outnumber the window."""
     recent = messages[-MAX_HISTORY_MESSAGES:]
-    first_user = next((i for i, m in enumerate(recent) if m["role"] == "user"), 0)
+    first_user = next((i for i, m in enumerate(recent) if m["role"] == "user"), None)
+    if first_user is None:
+        last_user = max((i for i, m in enumerate(messages) if m["role"] == "user"), default=0)
+        return messages[last_user:]
     return recent[first_user:]
 
 

@@ -204,3 +204,14 @@ def test_the_tools_engine_cannot_write(chat_settings, seeded):
             conn.execute(text("DELETE FROM run"))
     finally:
         engine.dispose()
+
+
+def test_a_turn_longer_than_the_history_window_is_sent_whole(agent_factory, openai_server):
+    openai_server.enqueue(Reply.tool_calls_([{"name": "find_runs", "arguments": {"limit": 1}}] * 45),
+                          Reply.text("Done [run:1]."))
+    answer = agent_factory().ask("look everywhere")
+    assert answer.text == "Done [run:1]." and len(answer.tool_calls) == 45
+    sent = [m for m in openai_server.requests[-1]["messages"] if m["role"] != "system"]
+    assert sent[0] == {"role": "user", "content": "look everywhere"}
+    called = {c["id"] for m in sent if m["role"] == "assistant" for c in m.get("tool_calls", [])}
+    assert [m["tool_call_id"] in called for m in sent if m["role"] == "tool"] == [True] * 45
