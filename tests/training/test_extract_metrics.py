@@ -35,6 +35,17 @@ from labloop.training.evaluate import EvalPrompt, compute_metrics, extract_predi
     ("The melting point is 122 degC.", None, "missing"),     # no #Prediction section
     ("", None, "missing"),
     ("#Prediction: 10\n#Prediction: 122", 122.0, "ok"),     # the last section is the answer
+    ("#Prediction: ~122 °C", 122.0, "ok"),                  # approximate: the number
+    ("#Prediction: ≈122", 122.0, "ok"),
+    ("#Prediction: approximately 122", 122.0, "ok"),
+    ("#Prediction: 122±5", 122.0, "ok"),                    # with an uncertainty: the number
+    ("#Prediction: 122 ± 5 °C", 122.0, "ok"),
+    ("#Prediction: −40 °C", -40.0, "ok"),                   # unicode minus
+    ("#Prediction: 122 ℃", 122.0, "ok"),
+    ("#Prediction: 122°", 122.0, "ok"),                     # bare degree sign: the asked unit
+    ("#Prediction: 122\nThis is because of 2 H-bond donors.", 122.0, "ok"),  # the first line is the answer
+    ("#Prediction: 120 or 130\nmore text", None, "ambiguous"),
+    ("#Prediction: 1e999", None, "no_number"),              # not a finite number
 ])
 def test_extraction_outcomes(answer: str, value: float | None, outcome: str) -> None:
     found = extract_prediction(answer, unit="degC")

@@ -3,7 +3,10 @@
 Outcomes (documented in docs/learning.md):
 - a single number, optionally with a temperature unit (degC, °C, C, K, degF, °F, "degrees Celsius"): answered;
   a unit different from the asked one is converted to it.
+- an approximate number ("~120", "≈120", "about 120 °C") or one with an uncertainty ("120 ± 5"): answered as
+  the number.
 - a range "120-125", "120 to 125", "120–125": answered as its midpoint (122.5).
+- a section whose first line is such an answer and whose next lines are prose: the first line is the answer.
 - two or more numbers that are not one range ("120 or 130", "120, 130"): unanswered (ambiguous).
 - "N/A", "unknown", no number, or a unit that is not a temperature: unanswered.
 - no `#Prediction` section: unanswered. With several sections, the last one is the answer.
@@ -11,6 +14,7 @@ Outcomes (documented in docs/learning.md):
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 
@@ -19,8 +23,11 @@ from labloop.units import convert, normalize_unit
 _SECTION = re.compile(r"(?:^|\n)[ \t>*_]*#+[ \t]*Prediction\b[ \t*_]*[:：]?", re.IGNORECASE)
 _NEXT_SECTION = re.compile(r"\n[ \t>*_]*#+[ \t]*[A-Za-z]")
 _NUMBER = r"[-+−]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
-_UNIT = r"(?:°\s*[CFK]|deg(?:rees?)?\s*(?:[CF]|celsius|fahrenheit)|[CFK]|kelvin|celsius|fahrenheit)"
-_SINGLE = re.compile(rf"^(?P<a>{_NUMBER})\s*(?P<unit>{_UNIT})?$", re.IGNORECASE)
+_UNIT = r"(?:°\s*[CFK]|deg(?:rees?)?\s*(?:[CF]|celsius|fahrenheit)|[CFK]|kelvin|celsius|fahrenheit|℃|℉|°|degrees?)"
+_APPROX = re.compile(r"^(?:~|≈|∼|approx(?:imately|\.)?|about|around|roughly|circa|ca\.)\s*", re.IGNORECASE)
+_SINGLE = re.compile(
+    rf"^(?P<a>{_NUMBER})\s*(?:(?:±|\+/-|\+-)\s*{_NUMBER}\s*)?(?P<unit>{_UNIT})?$", re.IGNORECASE
+)
 _RANGE = re.compile(
     rf"^(?P<a>{_NUMBER})\s*(?P<unit1>{_UNIT})?\s*(?:-|–|—|~|to)\s*(?P<b>{_NUMBER})\s*(?P<unit>{_UNIT})?$",
     re.IGNORECASE,
@@ -44,7 +51,10 @@ class Extraction:
 def _unit(text: str | None, asked: str) -> str | None:
     if not text:
         return asked
-    cleaned = re.sub(r"^(?:°\s*|deg(?:rees?)?\s*)", "", text.strip(), flags=re.IGNORECASE)
+    cleaned = {"℃": "degC", "℉": "degF"}.get(text.strip(), text.strip())
+    cleaned = re.sub(r"^(?:°\s*|deg(?:rees?)?\s*)", "", cleaned, flags=re.IGNORECASE)
+    if not cleaned:  # a bare "°" or "degrees": the asked unit
+        return asked
     try:
         return normalize_unit(cleaned)
     except ValueError:
@@ -70,10 +80,27 @@ def extract_prediction(answer: str, *, unit: str = "degC") -> Extraction:
     section = prediction_section(answer or "")
     if section is None:
         return Extraction(None, "missing")
+    found = _parse(section, unit)
+    if found.outcome == "ambiguous":
+        first_line = next((line for line in section.splitlines() if line.strip()), "")
+        on_first_line = _parse(first_line, unit)
+        if on_first_line.answered:
+            return on_first_line
+    return found
+
+
+def _parse(section: str, unit: str) -> Extraction:
     text = section.strip().strip("*_`").strip().rstrip(".").strip()
-    text = re.sub(r"\s+", " ", text)
+    text = _APPROX.sub("", re.sub(r"\s+", " ", text))
     if not _ANY_NUMBER.search(text):
         return Extraction(None, "no_number")
+    extraction = _parse_number(text, unit)
+    if extraction.value is not None and not math.isfinite(extraction.value):
+        return Extraction(None, "no_number")
+    return extraction
+
+
+def _parse_number(text: str, unit: str) -> Extraction:
     single = _SINGLE.match(text)
     if single:
         found = _unit(single["unit"], unit)
