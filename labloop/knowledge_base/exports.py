@@ -214,6 +214,7 @@ def observations_csv(session: Session, run_id: int) -> str:
 def eln_archive(session: Session, run_ids: list[int], *, frames_dir: Path | None = None) -> bytes:
     """An `.eln` zip: one folder holding ro-crate-metadata.json and a dataset per run (note, CSV, figure,
     and the first and last frame when `frames_dir` is given). Every file is listed with size and sha256."""
+    run_ids = list(dict.fromkeys(run_ids))  # a run named twice is exported once (RO-Crate ids are unique)
     if not run_ids:
         raise ValueError("no runs to export")
     root = f"labloop-runs-{'-'.join(map(str, run_ids))}"

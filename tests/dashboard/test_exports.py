@@ -105,3 +105,15 @@ def test_exports_of_unknown_runs_fail_clearly(seeded_engine):
             exports.eln_archive(s, [1, 999])
         with pytest.raises(ValueError, match="no runs"):
             exports.eln_archive(s, [])
+
+
+def test_eln_archive_of_a_run_named_twice_has_unique_ids(seeded_engine):
+    engine, seeded, _ = seeded_engine
+    run = seeded.run_ids[0]
+    with Session(engine) as s:
+        data = exports.eln_archive(s, [run, run])
+    zf = zipfile.ZipFile(io.BytesIO(data))
+    (meta_name,) = [n for n in zf.namelist() if n.endswith("ro-crate-metadata.json")]
+    ids = [e["@id"] for e in json.loads(zf.read(meta_name))["@graph"]]
+    assert len(ids) == len(set(ids)) and f"./run-{run}/" in ids
+    assert len(zf.namelist()) == len(set(zf.namelist()))
