@@ -10,6 +10,7 @@ import hashlib
 import html
 import io
 import json
+import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +33,7 @@ class Section:
     heading: str
     paragraphs: list[str] = field(default_factory=list)
     table: list[dict[str, object]] = field(default_factory=list)
+    markdown: str = ""  # a note's own Markdown body, rendered (not shown as source) in the HTML
 
 
 @dataclass
@@ -74,7 +76,7 @@ def build_document(session: Session, run_id: int) -> NoteDocument:
         kind = "Reflection" if view.note.kind == "reflection" else "Lab note"
         sections.append(Section(f"{kind}: {view.note.title or f'note {view.note.id}'}", [
             f"note:{view.note.id}, revision {rev.revision} of {len(view.revisions)}, "
-            f"{_who(rev.source, rev.model, rev.author)}, {rev.created_at:%Y-%m-%d %H:%M} UTC.", rev.body]))
+            f"{_who(rev.source, rev.model, rev.author)}, {rev.created_at:%Y-%m-%d %H:%M} UTC."], markdown=rev.body))
     step = max(1, -(-len(points) // MAX_TABLE_ROWS))
     sections.append(Section("Turbidity", [
         f"{stats.n_frames} frames. CV scores are computed from the images (no model); LLM scores come from the "
@@ -142,6 +144,8 @@ def render_markdown(doc: NoteDocument) -> str:
         out += [f"## {sec.heading}", ""]
         for para in sec.paragraphs:
             out += [para, ""]
+        if sec.markdown:
+            out += [sec.markdown, ""]
         if sec.table:
             cols = list(sec.table[0])
             out += ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
@@ -158,6 +162,22 @@ p.body{white-space:pre-wrap}img{max-width:100%}footer{margin-top:2em;font-size:.
 @media print{body{margin:0;max-width:none}h2{page-break-after:avoid}table,img{page-break-inside:avoid}}"""
 
 
+LOCAL_IMAGE_RE = re.compile(r"!\[[^\]]*\]\([^)/:]+\)")
+
+
+def _markdown_html(body: str) -> str:
+    """A note's Markdown as HTML: raw HTML in it is escaped, headings sit below the section's, and images of
+    files beside the note are dropped (the document carries its own figure)."""
+    from markdown_it import MarkdownIt  # ships with rich
+
+    md = MarkdownIt("commonmark", {"html": False}).enable("table")
+    tokens = md.parse(LOCAL_IMAGE_RE.sub("", body))
+    for token in tokens:
+        if token.type in ("heading_open", "heading_close"):
+            token.tag = f"h{min(int(token.tag[1]) + 2, 6)}"
+    return md.renderer.render(tokens, md.options, {})
+
+
 def render_html(doc: NoteDocument) -> str:
     """A self-contained page (inline CSS and figure) that prints cleanly to PDF from any browser."""
     e = html.escape
@@ -166,6 +186,8 @@ def render_html(doc: NoteDocument) -> str:
     for sec in doc.sections:
         out.append(f"<h2>{e(sec.heading)}</h2>")
         out += [f'<p class="body">{e(p)}</p>' for p in sec.paragraphs]
+        if sec.markdown:
+            out.append(_markdown_html(sec.markdown))
         if sec.heading == "Turbidity" and doc.figure_png:
             src = base64.b64encode(doc.figure_png).decode()
             out.append(f'<img alt="turbidity over time" src="data:image/png;base64,{src}">')

@@ -117,3 +117,20 @@ def test_eln_archive_of_a_run_named_twice_has_unique_ids(seeded_engine):
     ids = [e["@id"] for e in json.loads(zf.read(meta_name))["@graph"]]
     assert len(ids) == len(set(ids)) and f"./run-{run}/" in ids
     assert len(zf.namelist()) == len(set(zf.namelist()))
+
+
+def test_html_note_renders_the_notes_markdown(seeded_engine):
+    engine, seeded, _ = seeded_engine
+    from labloop.knowledge_base.observations import add_revision
+
+    body = ("# Note\n\n## Setup\n- 20 mL acetone\n\n| t | CV |\n|---|---|\n| 0:05 | 1.2 |\n\n"
+            "![turbidity](turbidity.png)\n\n<b>raw</b> [x](javascript:alert(1))")
+    with Session(engine) as s:
+        add_revision(s, note_id=seeded.note_ids[0], body=body, author="dr. ada")
+        s.commit()
+        page = exports.lab_note_html(s, seeded.run_ids[0])
+        md = exports.lab_note_markdown(s, seeded.run_ids[0])
+    assert "<h4>Setup</h4>" in page and "<li>20 mL acetone</li>" in page and "<td>0:05</td>" in page
+    assert "## Setup" not in page and "|---|" not in page and "turbidity.png" not in page
+    assert "&lt;b&gt;raw&lt;/b&gt;" in page and 'href="javascript' not in page
+    assert body in md
