@@ -3,7 +3,8 @@ name every compound it is about, and a reason must end with the true value. Fail
 
 The compound's own names, SMILES and InChIKey are masked before numbers are read, so "2,4-dinitrophenol" or
 "c1ccc2ccccc2c1" never count as numbers. Allowed numbers are each fact's values, their degC/K/degF conversions,
-any rounding of them to the precision written, and the number of compounds in the prompt.
+any rounding of them to the precision written, and the number of compounds in the prompt. A number written with a
+temperature unit must be the value in that unit ("122 K" for a fact of 122 °C is rejected).
 """
 
 from __future__ import annotations
@@ -76,13 +77,18 @@ class FidelityChecker:
         if not named_all:
             return Verdict(False, "missing_compound")
         numbers = find_numbers(masked)
-        allowed = [v for f in facts for q in f.quantities for v in q.variants()] + [float(len(facts))]
+        quantities = [q for f in facts for q in f.quantities]
+        allowed: dict[str | None, list[float]] = {}
         for number in numbers:
-            if not first_match(number, allowed):
+            if number.unit not in allowed:
+                allowed[number.unit] = [v for q in quantities for v in q.variants(number.unit)]
+                if number.unit is None:
+                    allowed[None].append(float(len(facts)))
+            if not first_match(number, allowed[number.unit]):
                 return Verdict(False, "foreign_number", masked[number.start:number.end])
         for fact in facts:
             for target in fact.targets:
-                if not any(first_match(n, target.variants()) for n in numbers if not n.spelled):
+                if not any(first_match(n, target.variants(n.unit)) for n in numbers if not n.spelled):
                     return Verdict(False, "missing_target", f"{fact.id}: {target.value:g}")
         if kind == "reason" and not _ends_with_target(masked, numbers, facts[0]):
             return Verdict(False, "reason_not_ending_in_value")
@@ -94,4 +100,4 @@ def _ends_with_target(masked: str, numbers: list[FoundNumber], fact: Fact) -> bo
     if not digits or not fact.targets:
         return False
     last = digits[-1]
-    return first_match(last, fact.targets[0].variants()) and len(masked.rstrip()) - last.end <= REASON_TAIL_CHARS
+    return first_match(last, fact.targets[0].variants(last.unit)) and len(masked.rstrip()) - last.end <= REASON_TAIL_CHARS

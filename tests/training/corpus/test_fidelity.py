@@ -42,6 +42,16 @@ GOOD = ("2,4-Dinitrophenol (Oc1ccc(cc1[N+]([O-])=O)[N+]([O-])=O) melts at 114.5 
         ("Prepare textbook-style text according to the following data. Never include any other number which is "
          "not given from the data.", "echo_of_prompt"),
         (GOOD + " Four other phenols melt higher.", "foreign_number"),
+        # the right number in the wrong unit is a wrong value
+        (GOOD.replace("80.2 °C", "80.2 K"), "foreign_number"),
+        (GOOD.replace("about 387.65 K", "about 387.65 °F"), "foreign_number"),
+        (GOOD.replace("about 387.65 K", "about 238.1 °F"), ""),
+        (GOOD.replace("about 387.65 K", "about 387.65 kelvin"), ""),
+        (GOOD.replace("about 387.65 K", "about 1.1e2 °C"), ""),
+        (GOOD + " It was first made 1.5e3 years ago.", "foreign_number"),
+        (GOOD + " About one hundred degrees separate them.", "foreign_number"),
+        (GOOD + " A dozen groups reported it.", "foreign_number"),
+        (GOOD + " Nitration is 5x faster.", "foreign_number"),
     ],
 )
 def test_styled_texts(dnp_and_naphthalene, text: str, reason: str) -> None:

@@ -24,6 +24,10 @@ def values(text: str) -> list[float]:
         ("heated for a 12-hour period at 80-degree", [12.0, 80.0]),
         ("the 4th entry and 2H-pyran", []),
         ("the ISO date 2024-05-01", [2024.0, 5.0, 1.0]),
+        ("1.22e2 °C, 1.22 × 10^2 °C and 1.2×10² K", [122.0, 122.0, 120.0]),    # scientific notation
+        ("about a hundred grams, a dozen runs, one hundred and twenty-two degrees", [100.0, 12.0, 122.0]),
+        ("two hundred samples; hundreds of compounds", [200.0]),
+        ("a 12x faster rate", [12.0]),
     ],
 )
 def test_find_numbers(text: str, expected: list[float]) -> None:
@@ -54,3 +58,21 @@ def test_float_noise_is_not_precision() -> None:
 def test_spelled_structure_counts_are_not_data() -> None:
     assert values("two nitro groups, a six-membered ring and three hydrogen bond donors") == []
     assert values("two measurements and three samples") == [2.0, 3.0]
+
+
+@pytest.mark.parametrize(("text", "unit"), [
+    ("353 K", "K"), ("353K", "K"), ("80 °C", "degC"), ("80°C", "degC"), ("80 ℃", "degC"), ("176 °F", "degF"),
+    ("176 degrees Fahrenheit", "degF"), ("80 deg C", "degC"), ("353 kelvin", "K"), ("80 degrees", None),
+    ("80 mL", None), ("80", None), ("1.22e2 °C", "degC"),
+])
+def test_temperature_unit_written_after_a_number(text: str, unit: str | None) -> None:
+    assert find_numbers(text)[0].unit == unit
+
+
+def test_a_written_unit_allows_only_the_conversion_to_it() -> None:
+    fact = Quantity(122.0, "degC")
+    kelvin = find_numbers("122 K")[0]
+    assert not first_match(kelvin, fact.variants(kelvin.unit))
+    assert first_match(find_numbers("395 K")[0], fact.variants("K"))
+    assert first_match(find_numbers("122 degrees")[0], fact.variants(None))
+    assert first_match(find_numbers("minus 4 °F")[0], Quantity(-20.0, "degC").variants("degF"))
