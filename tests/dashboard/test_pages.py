@@ -143,6 +143,7 @@ def test_molecule_search_by_name_smiles_and_inchikey(seeded_dashboard, open_page
     page = texts(at)
     assert "p-toluenesulfonyl chloride" in page
     assert at.metric[0].value == "69 degC" and "median of 3" in at.metric[0].label
+    assert "spread 4 degC" in page and "Descriptors computed by RDKit" in page
     assert set(at.dataframe[0].value["source"]) == {"source 1", "source 2", "source 3"}
     assert "structure drawn by RDKit" in images(at)
     at.button(key="mol_predict").click().run()
@@ -158,6 +159,7 @@ def test_molecule_search_by_name_smiles_and_inchikey(seeded_dashboard, open_page
 def test_molecule_search_bad_input(seeded_dashboard, open_page, query, message):
     at = open_page("molecules", q=query)
     assert not at.exception and message in texts(at)
+    assert not (at.error and at.info), "a refused query is not also reported as 'no molecule matches'"
 
 
 def test_training_page_labels_the_toy_model(seeded_dashboard, open_page):

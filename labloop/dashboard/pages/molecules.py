@@ -26,7 +26,7 @@ st.title("Molecules")
 query = st.text_input("Name, SMILES or InChIKey", value=st.query_params.get("q", ""), max_chars=q.MAX_SEARCH_CHARS,
                       placeholder="p-toluenesulfonyl chloride, Cc1ccc(cc1)S(Cl)(=O)=O, YYROPELSRYBVMQ-UHFFFAOYSA-N",
                       key="mol_query")
-found = []
+found, refused = [], False
 if query.strip():
     st.query_params["q"] = query
     with reading() as s:
@@ -34,9 +34,11 @@ if query.strip():
             found = q.search_molecules(s, query)
         except InvalidSmiles as exc:
             st.error(f"{query!r} is not a known name and not a valid SMILES: {exc}")
+            refused = True
         except ValueError as exc:
             st.error(str(exc))
-    if not found:
+            refused = True
+    if not found and not refused:
         st.info("No molecule matches. Import measurements with `labloop kb import-molecules`.")
 elif (wanted := st.query_params.get("molecule", "")).isdigit():
     with reading() as s:
@@ -61,12 +63,15 @@ with right:
     st.code(f"SMILES    {m.smiles}\nInChIKey  {m.inchikey}", language=None)
     if len(detail.names) > 1:
         st.caption("Also known as: " + "; ".join(detail.names[:12]))
+    st.caption("Descriptors computed by RDKit (no model)")
     st.json(descriptors(m.smiles), expanded=False)
 
 st.subheader("Measured")
 for c in detail.consensus:
     st.metric(f"{c.property.replace('_', ' ')} (median of {c.n_measurements})", f"{c.value:g} {c.unit}",
-              help=f"range {c.min_value:g} to {c.max_value:g} {c.unit}; spread {c.max_value - c.min_value:g}")
+              help="the median of every recorded measurement of this structure")
+    st.caption(f"range {c.min_value:g} to {c.max_value:g} {c.unit} (spread {c.max_value - c.min_value:g} {c.unit}) "
+               f"over {c.n_measurements} measurements")
 if detail.measurements:
     st.dataframe(pd.DataFrame([{"measurement": f"measurement:{p.id}", "property": p.property, "value": p.value,
                                 "unit": p.unit, "source": p.source, "dataset": p.dataset, "link": p.link}
