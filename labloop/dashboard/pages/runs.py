@@ -28,6 +28,9 @@ if runs:
         "open": f"/run_detail?run={r.run.id}"} for r in runs])
     st.dataframe(table, hide_index=True, column_config={"open": st.column_config.LinkColumn("detail", display_text="open")})
 
+if not runs and (status != "any" or operator != "any" or text):
+    st.info("No run matches these filters.")
+    st.stop()
 run_id = pick_run(runs, key="runs_pick")
 
 
