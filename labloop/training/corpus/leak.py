@@ -3,11 +3,14 @@
 Thousands of held-out names are searched at once through one regex built from a trie of the names (linear in the
 text, not in the number of names). Names shorter than 4 characters and SMILES shorter than 5 would match ordinary
 words and unit symbols ("C", "CCO" inside other SMILES); they are not searched as text, their compounds are still
-caught by their other identifiers, and the manifest says how many were skipped.
+caught by their other identifiers, and the manifest says how many were skipped. A SMILES written differently from
+the canonical one (Kekulé form, another atom order) is caught by parsing SMILES-like tokens with RDKit and comparing
+their InChIKeys.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -17,6 +20,22 @@ MIN_SMILES_CHARS = 5
 TRIE_MAX_CHARS = 120  # longer names are few; they are found by a plain substring test (the trie recurses per char)
 _INCHIKEY = re.compile(r"\b[A-Z]{14}-[A-Z]{10}-[A-Z]\b")
 _SMILES_CHARS = r"A-Za-z0-9@+\-\[\]()=#$/\\%"
+_SMILES_TOKEN = re.compile(rf"[{_SMILES_CHARS}]{{{MIN_SMILES_CHARS},}}")
+_SMILES_HINT = re.compile(r"[()=#\[\]]|[A-Za-z]\d")  # branches, bonds or ring closures: not a plain word
+
+
+@functools.lru_cache(maxsize=65536)
+def _inchikey_of(token: str) -> str:
+    """The InChIKey of a SMILES-like token ("" when it is not a structure); prose brackets around it are dropped."""
+    from labloop.knowledge_base.chem import InvalidSmiles, canonicalize
+
+    lead, trail = token.startswith("("), token.endswith(")")
+    for candidate in (token, token[lead:len(token) - trail], token[lead:], token[:len(token) - trail]):
+        try:
+            return canonicalize(candidate, allow_mixtures=True).inchikey
+        except InvalidSmiles:
+            continue
+    return ""
 
 
 def _trie_pattern(terms: Iterable[str]) -> str:
@@ -80,6 +99,9 @@ class LeakMatcher:
         if self._names is not None:
             hits += self._names.findall(lowered)
         hits += [n for n in self._long_names if n in lowered]
+        if self.held_out.inchikeys:
+            hits += [t for t in _SMILES_TOKEN.findall(text) if t not in hits and _SMILES_HINT.search(t)
+                     and _inchikey_of(t) in self.held_out.inchikeys]
         return hits
 
     def describe(self) -> dict[str, dict[str, int]]:

@@ -69,3 +69,16 @@ def test_leak_matcher() -> None:
     assert matcher.find("key RYYVLZVUVIJVGH-UHFFFAOYSA-N") == ["RYYVLZVUVIJVGH-UHFFFAOYSA-N"]
     assert matcher.find("CCO and TNT are too short to search") == []
     assert matcher.describe()["skipped_too_short"] == {"names": 1, "smiles": 1}
+
+
+def test_leak_matcher_finds_a_held_out_smiles_written_differently() -> None:
+    from labloop.knowledge_base.chem import canonicalize
+
+    caffeine = canonicalize("Cn1cnc2c1c(=O)n(C)c(=O)n2C")
+    held = HeldOut()
+    held.add(inchikey=caffeine.inchikey, smiles=caffeine.smiles, names=["caffeine"])
+    matcher = LeakMatcher(held)
+    assert matcher.find("Its Kekulé SMILES is CN1C=NC2=C1C(=O)N(C)C(=O)N2C.")
+    assert matcher.find("the stimulant (CN1C=NC2=C1C(=O)N(C)C(=O)N2C) is bitter")
+    assert matcher.find("another order: O=c1n(C)c(=O)c2n(C)cnc2n1C")
+    assert matcher.find("CCn1cnc2c1c(=O)n(C)c(=O)n2C and benzoic acid (OC(=O)c1ccccc1), C6H5COOH") == []
