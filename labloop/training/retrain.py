@@ -22,6 +22,7 @@ from labloop.config import Settings
 from labloop.knowledge_base.db import session_scope
 from labloop.knowledge_base.models import (
     CorpusBuild,
+    ModelVersion,
     NoteRevision,
     Observation,
     PropertyConsensus,
@@ -122,6 +123,16 @@ def _pending_build(engine: Engine) -> tuple[CorpusBuild | None, CorpusBuild | No
         return last, (None if trained else last)
 
 
+def _unjudged_version(engine: Engine, build: CorpusBuild) -> ModelVersion | None:
+    """The model trained on `build` that was registered but never evaluated (a pass died in between)."""
+    with session_scope(engine) as session:
+        versions = session.exec(
+            select(ModelVersion).join(TrainingRun, ModelVersion.training_run_id == TrainingRun.id)
+            .where(TrainingRun.corpus_build_id == build.id).order_by(ModelVersion.id.desc())
+        ).all()
+        return next((v for v in versions if "eval" not in (v.metrics or {})), None)
+
+
 def retrain(engine: Engine, settings: Settings, config: RetrainConfig, *,
             on_stage: Callable[[str], None] | None = None, corpus_progress=None,
             on_step: Callable[[int, int, float], None] | None = None) -> dict[str, Any]:
@@ -138,13 +149,20 @@ def retrain(engine: Engine, settings: Settings, config: RetrainConfig, *,
     report: dict[str, Any] = {"started_at": utcnow().isoformat(), "config": _jsonable(asdict(config))}
     with retrain_lock(settings.models_dir / "retrain.lock"):
         last, pending = _pending_build(engine)
+        unjudged = _unjudged_version(engine, last) if last is not None and pending is None else None
         new = new_records_since(engine, last.created_at if last else None)
         report["new_records"] = new
-        if pending is not None:
+        version = None
+        if unjudged is not None:
+            build_dir, build_id, version = Path(last.out_dir), last.id, unjudged
+            stage(f"{version.name} (corpus build {build_id}) was trained but never evaluated; evaluating it now")
+        elif pending is not None:
             build_dir, build_id = Path(pending.out_dir), pending.id
             stage(f"corpus build {build_id} was never trained on; training on it")
         elif last is not None and sum(new.values()) == 0 and not config.force:
-            report["outcome"] = "nothing new since the last corpus build; kept the current model"
+            current = promoted_version(engine)
+            report["outcome"] = "nothing new since the last corpus build; " + (
+                f"kept {current.name}" if current else "no model is promoted")
             return _finish(settings, report, stamp)
         else:
             stage(f"new records: {', '.join(f'{v} {k}' for k, v in new.items() if v) or 'none (forced)'}; building corpus")
@@ -153,16 +171,8 @@ def retrain(engine: Engine, settings: Settings, config: RetrainConfig, *,
             built = build_corpus(corpus_config, engine=engine, settings=settings, progress=corpus_progress)
             build_dir, build_id = built.out_dir, built.corpus_build_id
         report["corpus"] = {"build_id": build_id, "dir": str(build_dir)}
-        run_dir = settings.models_dir / "runs" / f"corpus-{build_id}"
-        train_config = TrainConfig(
-            corpus_dir=build_dir, out_dir=run_dir, base_model=config.base_model, tiny=config.tiny, lora=config.lora,
-            epochs=config.epochs, lr=config.lr, block_size=config.block_size, batch_size=config.batch_size,
-            grad_accum=config.grad_accum, max_steps=config.max_steps,
-            resume=run_dir.exists() and any(run_dir.iterdir()),
-        )
-        stage(f"training on corpus build {build_id} into {run_dir}" + (" (resuming)" if train_config.resume else ""))
-        result, version = train_and_register(engine, train_config, on_step=on_step)
-        report["trained"] = {"version": version.name, "path": version.path, "toy": version.toy, "train": result.metrics}
+        if version is None:
+            version = _train(engine, config, build_dir, build_id, settings, report, stage, on_step)
         stage(f"evaluating {version.name}")
         evaluation = evaluate_version(engine, version, open_corpus(build_dir)).metrics
         report["evaluation"] = evaluation
@@ -179,6 +189,22 @@ def retrain(engine: Engine, settings: Settings, config: RetrainConfig, *,
                 f"; {version.name} not promoted: {'; '.join(decision.reasons)}"
         stage(report["outcome"])
         return _finish(settings, report, stamp)
+
+
+def _train(engine: Engine, config: RetrainConfig, build_dir: Path, build_id: int, settings: Settings,
+           report: dict[str, Any], stage: Callable[[str], None],
+           on_step: Callable[[int, int, float], None] | None) -> ModelVersion:
+    run_dir = settings.models_dir / "runs" / f"corpus-{build_id}"
+    train_config = TrainConfig(
+        corpus_dir=build_dir, out_dir=run_dir, base_model=config.base_model, tiny=config.tiny, lora=config.lora,
+        epochs=config.epochs, lr=config.lr, block_size=config.block_size, batch_size=config.batch_size,
+        grad_accum=config.grad_accum, max_steps=config.max_steps,
+        resume=run_dir.exists() and any(run_dir.iterdir()),
+    )
+    stage(f"training on corpus build {build_id} into {run_dir}" + (" (resuming)" if train_config.resume else ""))
+    result, version = train_and_register(engine, train_config, on_step=on_step)
+    report["trained"] = {"version": version.name, "path": version.path, "toy": version.toy, "train": result.metrics}
+    return version
 
 
 def _jsonable(value: Any) -> Any:

@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from labloop.knowledge_base.chem import InvalidSmiles
-from labloop.knowledge_base.db import get_engine
+from labloop.knowledge_base.db import get_engine, session_scope
+from labloop.knowledge_base.models import ModelVersion
 from labloop.training.baseline import train_baseline
 from labloop.training.evaluate.data import EvalRow
 from labloop.training.predict import PredictionUnavailable, baseline_dir, predict_property
@@ -72,6 +73,18 @@ def test_retrain_builds_trains_evaluates_and_is_idempotent(settings, openai_serv
     again = retrain(engine, settings, config)
     assert again["outcome"].startswith("nothing new")
     assert len(openai_server.requests) == requests and len(list_versions(engine)) == 1
+    current = next((v for v in versions if v.promoted), None)
+    assert again["outcome"].endswith(f"kept {current.name}" if current else "no model is promoted")
+
+    # a pass that died after registering its model but before evaluating it: the next pass judges that model
+    with session_scope(engine) as session:
+        row = session.get(ModelVersion, versions[0].id)
+        row.metrics = {k: v for k, v in row.metrics.items() if k != "eval"}
+        session.add(row)
+    resumed = retrain(engine, settings, config, on_stage=stages.append)
+    assert "was trained but never evaluated" in stages[-3] and "trained" not in resumed
+    assert resumed["evaluation"]["n"] == len(COMPOUNDS) and len(list_versions(engine)) == 1
+    assert "eval" in list_versions(engine)[0].metrics and len(openai_server.requests) == requests
     engine.dispose()
 
 
