@@ -19,6 +19,9 @@ def setup_logging(verbose: bool = False) -> None:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         datefmt="%H:%M:%S",
     )
+    # one INFO line per HTTP request drowns the progress bar of a corpus build or an evaluation
+    for chatty in ("httpx", "httpcore"):
+        logging.getLogger(chatty).setLevel(logging.DEBUG if verbose else logging.WARNING)
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
