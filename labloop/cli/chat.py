@@ -83,7 +83,7 @@ def register(app: typer.Typer) -> None:
         port: int = typer.Option(8501, "--port", min=1, max=65535, help="TCP port."),
     ) -> None:
         """Open the chemists' dashboard in a browser: live runs, notes, labels, comparisons, molecules, chat."""
-        import subprocess
+        import os
         import sys
 
         from labloop.cli.common import open_engine
@@ -95,10 +95,9 @@ def register(app: typer.Typer) -> None:
                "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false",
                "--server.fileWatcherType", "none", "--global.developmentMode", "false",
                "--client.toolbarMode", "viewer"]
-        try:
-            raise typer.Exit(subprocess.call(cmd))
-        except KeyboardInterrupt:
-            raise typer.Exit(0) from None
+        sys.stdout.flush()
+        # streamlit replaces this process, so a stop signal (Ctrl-C, docker stop, kill) reaches the server itself
+        os.execv(sys.executable, cmd)
 
     @app.command("export")
     def export_cmd(
