@@ -58,7 +58,7 @@ class Settings(BaseSettings):
     def effective_database_url(self) -> str:
         if self.database_url:
             return self.database_url
-        return f"sqlite:///{(self.data_dir / 'labloop.db').resolve()}"
+        return sqlite_url(self.data_dir / "labloop.db")
 
     @property
     def frames_dir(self) -> Path:
@@ -97,6 +97,13 @@ class Settings(BaseSettings):
             out[name] = value
         out["database_url"] = _mask_url_password(self.effective_database_url)
         return out
+
+
+def sqlite_url(path: Path) -> str:
+    """The SQLAlchemy URL of a SQLite file, escaped so that '?', '#' or '%' in the path survive parsing."""
+    from sqlalchemy.engine import URL
+
+    return URL.create("sqlite", database=str(Path(path).resolve())).render_as_string()
 
 
 def _mask_url_password(url: str) -> str:

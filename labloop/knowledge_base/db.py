@@ -6,9 +6,10 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import quote
 
 from sqlalchemy import Engine, event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlmodel import Session, create_engine
 
 from labloop.config import Settings, get_settings
@@ -59,7 +60,9 @@ def make_readonly_engine(url: str) -> Engine:
         path = Path(parsed.database or "").resolve()
         if not path.exists():
             raise FileNotFoundError(f"database {path} does not exist; run `labloop db upgrade` first")
-        ro_url = f"sqlite:///file:{path}?mode=ro&uri=true"
+        # a URI filename: '#', '?' and '%' in the path are percent-encoded or SQLite would cut the path there;
+        # a URL object, so SQLAlchemy passes that filename on without decoding it again
+        ro_url = URL.create("sqlite", database=f"file:{quote(str(path), safe='/')}", query={"mode": "ro", "uri": "true"})
         engine = create_engine(ro_url, connect_args={"check_same_thread": False, "timeout": 30})
         event.listen(engine, "connect", _sqlite_readonly_pragmas)
         return engine

@@ -9,6 +9,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import OperationalError, StatementError
 from sqlmodel import Session, SQLModel, select
 
+from labloop.config import sqlite_url
 from labloop.knowledge_base.db import make_engine, make_readonly_engine
 from labloop.knowledge_base.migrate import SchemaError, current_revision, ensure_schema, head_revision
 from labloop.knowledge_base.models import Experiment, Run
@@ -111,3 +112,20 @@ def test_unreachable_postgres_is_an_operational_error():
     engine = make_engine("postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=2")
     with pytest.raises(OperationalError):
         ensure_schema(engine, upgrade=True)
+
+
+@pytest.mark.parametrize("folder", ["lab #2", "what?", "100% done", "spaces and ünïcode"])
+def test_readonly_engine_opens_paths_with_uri_special_characters(tmp_path, folder):
+    path = tmp_path / folder / "kb.sqlite"
+    path.parent.mkdir()
+    rw = make_engine(sqlite_url(path))
+    ensure_schema(rw, upgrade=True)
+    with Session(rw) as s:
+        s.add(Experiment(name="found"))
+        s.commit()
+    ro = make_readonly_engine(sqlite_url(path))
+    with Session(ro) as s:
+        assert [e.name for e in s.exec(select(Experiment))] == ["found"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [folder]  # no stray file created elsewhere
+    ro.dispose()
+    rw.dispose()

@@ -11,6 +11,7 @@ from pathlib import Path
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 
+from labloop.config import sqlite_url
 from labloop.knowledge_base.db import make_engine
 from labloop.knowledge_base.migrate import upgrade
 
@@ -38,7 +39,7 @@ def fresh_postgres_database() -> Iterator[str]:
 
 
 def migrated_sqlite(path: Path) -> tuple[str, Engine]:
-    url = f"sqlite:///{path}"
+    url = sqlite_url(path)
     engine = make_engine(url)
     upgrade(engine)
     return url, engine
