@@ -1,4 +1,5 @@
-"""The labloop dashboard: `labloop dashboard` runs `streamlit run` on this file. Pages live in pages/."""
+"""The labloop dashboard: `labloop dashboard` runs `streamlit run` on this file. Pages live in views/ (a folder
+named pages/ beside the script would switch Streamlit to its older automatic multipage mode for deep links)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from pathlib import Path
 
 import streamlit as st
 
-PAGES = Path(__file__).parent / "pages"
+PAGES = Path(__file__).parent / "views"
 
 st.set_page_config(page_title="labloop", page_icon=":material/science:", layout="wide")
 

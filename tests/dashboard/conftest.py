@@ -30,7 +30,7 @@ def open_page():
     def run(page: str, **params: str) -> AppTest:
         at = AppTest.from_file(str(APP), default_timeout=60)
         at.run()
-        at.switch_page(f"pages/{page}.py")
+        at.switch_page(f"views/{page}.py")
         for key, value in params.items():
             at.query_params[key] = value
         return at.run()

@@ -25,8 +25,10 @@ pytestmark = pytest.mark.browser
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "dashboard"
 PAGES = [  # url path, text that must be visible once the page has rendered, images that must have loaded
+    # a deep link first, before anyone opened the root: the sidebar must be labloop's navigation ("Label frames"),
+    # not Streamlit's automatic page list
+    ("run_detail?run=1", ["Run detail", "robot · success", "Notes (", "frame:1 at 0.0 min", "Label frames"], 7),
     ("", ["Runs", "demo human run", "latest frame", "CV turbidity (computed, no model)", "Robot log"], 1),
-    ("run_detail?run=1", ["Run detail", "robot · success", "Notes (", "frame:1 at 0.0 min"], 7),
     ("compare?runs=1,2", ["Compare runs", "Reflection: run 1 (robot) vs run 2 (human)",
                           "machine-generated from measurements (no model)", "onset"], 3),
     ("label?run=1", ["Label frames", "frames to go", "Save label"], 1),
