@@ -74,7 +74,9 @@ def build_document(session: Session, run_id: int) -> NoteDocument:
             continue
         rev = view.latest
         kind = "Reflection" if view.note.kind == "reflection" else "Lab note"
-        sections.append(Section(f"{kind}: {view.note.title or f'note {view.note.id}'}", [
+        title = view.note.title or f"note {view.note.id}"
+        heading = title if title.lower().startswith(kind.lower()) else f"{kind}: {title}"
+        sections.append(Section(heading, [
             f"note:{view.note.id}, revision {rev.revision} of {len(view.revisions)}, "
             f"{_who(rev.source, rev.model, rev.author)}, {rev.created_at:%Y-%m-%d %H:%M} UTC."], markdown=rev.body))
     step = max(1, -(-len(points) // MAX_TABLE_ROWS))

@@ -11,7 +11,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from labloop.knowledge_base import exports
 from labloop.knowledge_base.models import Observation
@@ -134,3 +134,17 @@ def test_html_note_renders_the_notes_markdown(seeded_engine):
     assert "## Setup" not in page and "|---|" not in page and "turbidity.png" not in page
     assert "&lt;b&gt;raw&lt;/b&gt;" in page and 'href="javascript' not in page
     assert body in md
+
+
+def test_note_headings_do_not_repeat_their_kind(seeded_engine):
+    from labloop.knowledge_base.models import Note
+
+    engine, seeded, _ = seeded_engine
+    with Session(engine) as s:
+        note = s.exec(select(Note).order_by(Note.id)).first()
+        note.title = f"Lab note: {note.title or 'run 1'}"
+        s.add(note)
+        s.commit()
+        md = exports.lab_note_markdown(s, note.run_id)
+    assert "Lab note: Lab note:" not in md and "Reflection: Reflection:" not in md
+    assert f"## {note.title}" in md
