@@ -12,7 +12,7 @@ from datetime import datetime
 
 import numpy as np
 
-from labloop.devices.cameras import Camera, CameraError, CameraExhausted, open_camera
+from labloop.devices.cameras import Camera, CameraError, CameraExhausted, UnreadableFrame, open_camera
 from labloop.devices.clock import Clock
 from labloop.devices.marlin import MarlinDriver, ProgramSummary, RobotError
 from labloop.devices.marlin.gcode import GCodeCommand
@@ -122,6 +122,11 @@ class CameraSupervisor:
         except CameraExhausted as exc:
             self.exhausted = True
             self._note("end", str(exc))
+            return None
+        except UnreadableFrame as exc:  # one bad frame: a gap until the next good one, the camera stays open
+            self.outage.fail(self.clock.now(), str(exc))
+            self._note("bad_frame", str(exc))
+            log.warning("%s; skipped", exc)
             return None
         except CameraError as exc:
             self._lost(str(exc))

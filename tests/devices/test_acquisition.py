@@ -153,3 +153,26 @@ def test_bad_configs_are_refused_before_a_run_opens(sqlite_engine: Engine, tmp_p
                         engine=sqlite_engine, store=store)
     with Session(sqlite_engine) as session:
         assert session.exec(select(Run)).all() == []
+
+
+def test_an_unreadable_file_in_a_folder_camera_is_skipped_not_replayed_from_the_start(sqlite_engine: Engine,
+                                                                                     tmp_path: Path) -> None:
+    import cv2
+
+    from labloop.devices.cameras import open_camera
+
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    sim = open_camera("sim:width=160,height=120,seed=3")
+    for name in ("a.png", "c.png", "d.png"):
+        cv2.imwrite(str(folder / name), sim.read())
+    (folder / "b.jpg").write_bytes(b"not really a jpeg")
+    config = AcquisitionConfig(camera_spec=f"folder:{folder}", interval_s=60, duration_s=300, clock="sim")
+    store = FrameStore(tmp_path / "f")
+    run_id = run_acquisition(config, engine=sqlite_engine, store=store)
+    frames = _rows(sqlite_engine, Frame, run_id)
+    # a, (b unreadable), c, d, a, (b): every readable photo is recorded, the bad one costs one frame each time
+    assert len(frames) == 4 and len({f.sha256 for f in frames}) == 3
+    gaps = _rows(sqlite_engine, Gap, run_id)
+    assert [g.device for g in gaps] == ["camera", "camera"] and all("b.jpg" in g.reason for g in gaps)
+    assert (gaps[0].ended_at - gaps[0].started_at).total_seconds() == 60

@@ -15,6 +15,11 @@ class CameraExhausted(CameraError):
     """A finite source (a video file) has no more frames; not an outage."""
 
 
+class UnreadableFrame(CameraError):
+    """This one frame could not be read (a corrupt file in a folder) but the camera itself is fine: the next
+    read moves on, so it is not reopened."""
+
+
 @runtime_checkable
 class Camera(Protocol):
     """A source of BGR uint8 frames. `read` blocks until a frame is there or raises `CameraError`."""

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from labloop.devices.cameras.base import CameraError, as_bgr
+from labloop.devices.cameras.base import CameraError, UnreadableFrame, as_bgr
 
 log = logging.getLogger(__name__)
 
@@ -16,7 +16,7 @@ IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp"}
 
 
 class FolderCamera:
-    """Each `read` returns the next image; an unreadable file raises `CameraError` naming it, and the next
+    """Each `read` returns the next image; an unreadable file raises `UnreadableFrame` naming it, and the next
     read moves on to the following file."""
 
     def __init__(self, folder: str | Path, *, spec: str, loop: bool = True) -> None:
@@ -45,8 +45,11 @@ class FolderCamera:
         self._index += 1
         image = cv2.imread(str(path), cv2.IMREAD_COLOR)
         if image is None:
-            raise CameraError(f"folder camera: {path} is not a readable image")
-        return as_bgr(image, f"folder camera file {path.name}")
+            raise UnreadableFrame(f"folder camera: {path} is not a readable image")
+        try:
+            return as_bgr(image, f"folder camera file {path.name}")
+        except CameraError as exc:
+            raise UnreadableFrame(str(exc)) from None
 
     @property
     def current_file(self) -> Path:
