@@ -154,3 +154,26 @@ def test_cli_note_and_reflect(settings) -> None:
     assert out.returncode == 0 and "reflection" in out.stdout
     out = run("note", "999")
     assert out.returncode == 1 and "does not exist" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_template_note_of_an_aborted_run_with_a_gap_passes_its_own_number_check(sqlite_engine, settings) -> None:
+    from datetime import timedelta
+
+    from labloop.knowledge_base.models import Run
+    from labloop.knowledge_base.runs import close_gap, open_gap
+    from tests.agents.recorded import START
+
+    run_id = _observed_run(sqlite_engine, settings)
+    with session_scope(sqlite_engine) as session:
+        session.get(Run, run_id).exit_reason = "stopped on request after 37 frames"
+        gap = open_gap(session, run_id, device="camera", reason="camera '7' returned no frame for 30 s",
+                       started_at=START + timedelta(minutes=47))
+        close_gap(session, gap.id, ended_at=START + timedelta(minutes=52))
+    written = write_lab_note(sqlite_engine, settings, run_id, use_llm=False)
+    assert "after 37 frames" in written.body and "gap in camera at 0:47" in written.body
+
+
+def test_unknown_run_points_to_a_command_that_exists(sqlite_engine, settings) -> None:
+    with pytest.raises(LookupError, match="does not exist") as info:
+        write_lab_note(sqlite_engine, settings, 404)
+    assert "labloop runs" not in str(info.value) and "labloop dashboard" in str(info.value)

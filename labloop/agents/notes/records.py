@@ -89,9 +89,12 @@ class RunRecord:
             allowed.add_tokens(run.stopped_at.date().isoformat(), run.stopped_at.strftime("%H:%M"))
             allowed.add_tokens(elapsed_hm((run.stopped_at - run.started_at).total_seconds()))
             allowed.add((run.stopped_at - run.started_at).total_seconds() / 3600)
-        for text in (run.name, self.experiment.name if self.experiment else "", self.experiment.setup if self.experiment
-                     else "", self.experiment.goal if self.experiment else ""):
+        for text in (run.name, run.exit_reason, self.experiment.name if self.experiment else "",
+                     self.experiment.setup if self.experiment else "", self.experiment.goal if self.experiment else ""):
             allowed.add_text(text)
+        for gap in self.gaps:
+            allowed.add_tokens(elapsed_hm((gap.started_at - run.started_at).total_seconds()))
+            allowed.add_text(gap.reason)
         for p in self.points:
             allowed.add(p.cv, p.llm, p.human, p.elapsed_s / 3600, p.seq, p.frame_id)
             allowed.add_tokens(elapsed_hm(p.elapsed_s))
@@ -113,7 +116,7 @@ class RunRecord:
 def load_run_record(session: Session, run_id: int) -> RunRecord:
     run = session.get(Run, run_id)
     if run is None:
-        raise LookupError(f"run {run_id} does not exist; `labloop runs` lists the recorded runs")
+        raise LookupError(f"run {run_id} does not exist; the Runs page of `labloop dashboard` lists the recorded runs")
     experiment = session.get(Experiment, run.experiment_id) if run.experiment_id else None
     humans = kb.human_scores_for_run(session, run_id)
     points, paths, hashes = [], {}, {}

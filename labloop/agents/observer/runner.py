@@ -78,7 +78,7 @@ def observe_run(
     with session_scope(engine) as session:
         run = session.get(Run, run_id)
         if run is None:
-            raise ObserverError(f"run {run_id} does not exist; `labloop runs` lists the recorded runs")
+            raise ObserverError(f"run {run_id} does not exist; the Runs page of `labloop dashboard` lists the recorded runs")
         calibration = Calibration.fit(kb.labelled_haze_pairs(session))
     graph = compile_graph(checkpointer)
     config = {"configurable": {"thread_id": thread_id(run)}, "recursion_limit": 1_000_000_000}
