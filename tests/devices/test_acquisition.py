@@ -163,9 +163,10 @@ def test_an_unreadable_file_in_a_folder_camera_is_skipped_not_replayed_from_the_
 
     folder = tmp_path / "photos"
     folder.mkdir()
-    sim = open_camera("sim:width=160,height=120,seed=3")
-    for name in ("a.png", "c.png", "d.png"):
-        cv2.imwrite(str(folder / name), sim.read())
+    image = open_camera("sim:width=160,height=120,seed=3").read()
+    for i, name in enumerate(("a.png", "c.png", "d.png")):
+        cv2.imwrite(str(folder / name), cv2.putText(image.copy(), name, (10, 60), cv2.FONT_HERSHEY_SIMPLEX, 1,
+                                                    (0, 0, 255 - 60 * i), 2))
     (folder / "b.jpg").write_bytes(b"not really a jpeg")
     config = AcquisitionConfig(camera_spec=f"folder:{folder}", interval_s=60, duration_s=300, clock="sim")
     store = FrameStore(tmp_path / "f")
@@ -176,3 +177,4 @@ def test_an_unreadable_file_in_a_folder_camera_is_skipped_not_replayed_from_the_
     gaps = _rows(sqlite_engine, Gap, run_id)
     assert [g.device for g in gaps] == ["camera", "camera"] and all("b.jpg" in g.reason for g in gaps)
     assert (gaps[0].ended_at - gaps[0].started_at).total_seconds() == 60
+
