@@ -145,6 +145,7 @@ class _Loop:
         self.sink = EventSink()
         self.frames = 0
         self.open_gaps: dict[str, int] = {}
+        self.gap_count, self.first_gap_reason = 0, ""
         self.camera = CameraSupervisor(config.camera_spec, clock=clock, sink=self.sink,
                                        timeout_s=config.camera_timeout_s, backoff=Backoff(config.retry_base_s))
         self.robot: RobotSupervisor | None = None
@@ -166,6 +167,13 @@ class _Loop:
                 return self._outcome(f"the camera source ended after {self.frames} frames")
             behind = math.floor((self.clock.monotonic() - t0) / cfg.interval_s)
             tick = max(tick + 1, behind + 1) if behind > tick else tick + 1
+        if self.frames == 0:
+            # a night with the camera down all along is not a successful run, whatever else went right
+            self._outcome("")
+            return RunStatus.failed, f"no frame was recorded in {total}: {self.first_gap_reason or 'no camera frame'}"
+        if self.frames < total:
+            return self._outcome(f"recorded {self.frames} of {total} frames ({self.gap_count} gap"
+                                 f"{'' if self.gap_count == 1 else 's'})")
         return self._outcome(f"completed {self.frames} frames")
 
     def _outcome(self, reason: str) -> tuple[RunStatus, str]:
@@ -219,6 +227,8 @@ class _Loop:
             if change.opened and change.device not in self.open_gaps:
                 self.open_gaps[change.device] = open_gap(session, self.run_id, device=change.device,
                                                          reason=change.reason, started_at=change.ts).id
+                self.gap_count += 1
+                self.first_gap_reason = self.first_gap_reason or change.reason
             elif not change.opened and change.device in self.open_gaps:
                 close_gap(session, self.open_gaps.pop(change.device), ended_at=change.ts)
 

@@ -178,3 +178,19 @@ def test_an_unreadable_file_in_a_folder_camera_is_skipped_not_replayed_from_the_
     assert [g.device for g in gaps] == ["camera", "camera"] and all("b.jpg" in g.reason for g in gaps)
     assert (gaps[0].ended_at - gaps[0].started_at).total_seconds() == 60
 
+
+def test_a_run_that_recorded_no_frame_is_failed_and_a_partial_one_says_how_many(sqlite_engine: Engine,
+                                                                                tmp_path: Path) -> None:
+    store = FrameStore(tmp_path / "f")
+    config = AcquisitionConfig(camera_spec=f"file:{tmp_path / 'none.avi'}", interval_s=10, duration_s=60, clock="sim")
+    run_id = run_acquisition(config, engine=sqlite_engine, store=store)
+    with Session(sqlite_engine) as session:
+        run = session.get(Run, run_id)
+    assert run.status == "failed" and "no frame was recorded" in run.exit_reason and "none.avi" in run.exit_reason
+    config = AcquisitionConfig(camera_spec=SMALL + ",outage=1h+30m", interval_s=600, duration_s=3 * 3600,
+                               clock="sim", retry_base_s=60)
+    run_id = run_acquisition(config, engine=sqlite_engine, store=store)
+    with Session(sqlite_engine) as session:
+        run = session.get(Run, run_id)
+    frames = len(_rows(sqlite_engine, Frame, run_id))
+    assert run.status == "success" and run.exit_reason == f"recorded {frames} of 19 frames (1 gap)"
