@@ -177,3 +177,12 @@ def test_unknown_run_points_to_a_command_that_exists(sqlite_engine, settings) ->
     with pytest.raises(LookupError, match="does not exist") as info:
         write_lab_note(sqlite_engine, settings, 404)
     assert "labloop runs" not in str(info.value) and "labloop dashboard" in str(info.value)
+
+
+def test_note_of_a_run_still_recording_says_so(sqlite_engine, settings) -> None:
+    from labloop.knowledge_base.models import RunStatus
+
+    run_id = record_run(sqlite_engine, settings, turbidity_curve(6, 3), status=RunStatus.running)
+    written = write_lab_note(sqlite_engine, settings, run_id, use_llm=False)
+    assert "still running when this note was written; status running" in written.body
+    assert "stopped still" not in written.body

@@ -22,8 +22,9 @@ def facts_markdown(record: RunRecord) -> str:
         lines += [f"- Experiment: {exp.name}"] + ([f"- Goal: {exp.goal}"] if exp.goal else [])
         lines += [f"- Setup (chemist's text): {exp.setup}" if exp.setup else "- Setup: not recorded"]
     started = run.started_at.strftime("%Y-%m-%d %H:%M")
-    stopped = f"{run.stopped_at.strftime('%Y-%m-%d %H:%M')} UTC" if run.stopped_at else "still running"
-    lines += [f"- Operator: {run.operator}; started {started} UTC; stopped {stopped}; status {run.status}"
+    stopped = (f"stopped {run.stopped_at.strftime('%Y-%m-%d %H:%M')} UTC" if run.stopped_at
+               else "still running when this note was written")
+    lines += [f"- Operator: {run.operator}; started {started} UTC; {stopped}; status {run.status}"
               + (f" ({run.exit_reason})" if run.exit_reason else "")]
     lines += ["", "## Procedure (robot log)"]
     if record.robot_log:
