@@ -186,3 +186,12 @@ def test_note_of_a_run_still_recording_says_so(sqlite_engine, settings) -> None:
     written = write_lab_note(sqlite_engine, settings, run_id, use_llm=False)
     assert "still running when this note was written; status running" in written.body
     assert "stopped still" not in written.body
+
+
+def test_reflection_does_not_report_an_onset_difference_within_one_frame_interval(sqlite_engine, settings) -> None:
+    robot = record_run(sqlite_engine, settings, turbidity_curve(30, 13))
+    human = record_run(sqlite_engine, settings, turbidity_curve(30, 12), operator="human")
+    for run_id in (robot, human):
+        observe_run(sqlite_engine, settings, run_id, checkpointer=InMemorySaver())
+    body = write_reflection(sqlite_engine, settings, robot, human, use_llm=False).body
+    assert "came 5 min later" in body and "within one frame interval (5 min), so not a measured difference" in body

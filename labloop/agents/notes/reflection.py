@@ -98,9 +98,14 @@ def comparison_markdown(a: RunRecord, b: RunRecord, allowed: AllowedNumbers) -> 
                      + f"; final CV score {_last(record)}")
     if a.onset_s is not None and b.onset_s is not None:
         diff = round((a.onset_s - b.onset_s) / 60)
-        allowed.add(diff, abs(diff))
-        lines.append(f"- The onset in {a.label} came {abs(diff)} min {'later' if diff > 0 else 'earlier'} than in "
-                     f"{b.label}." if diff else "- The onsets coincide.")
+        step = round(max(_frame_interval_s(a), _frame_interval_s(b)) / 60)
+        allowed.add(diff, abs(diff), step)
+        if diff and abs(diff) <= step:
+            lines.append(f"- The onset in {a.label} came {abs(diff)} min {'later' if diff > 0 else 'earlier'} than in "
+                         f"{b.label}: within one frame interval ({step} min), so not a measured difference.")
+        else:
+            lines.append(f"- The onset in {a.label} came {abs(diff)} min {'later' if diff > 0 else 'earlier'} than "
+                         f"in {b.label}." if diff else "- The onsets coincide.")
     lines += ["", "## Device logs"]
     for record in (a, b):
         counts = record.device_counts
@@ -163,6 +168,12 @@ def write_reflection(
     path = out_dir / f"reflection-{note_id}.md"
     path.write_text(body)
     return WrittenReflection(note_id, path, figures, provenance.source, body)
+
+
+def _frame_interval_s(record: RunRecord) -> float:
+    """The median time between observed frames (the resolution of an onset time)."""
+    steps = [b.elapsed_s - a.elapsed_s for a, b in zip(record.points, record.points[1:])]
+    return float(np.median(steps)) if steps else 0.0
 
 
 def _last(record: RunRecord) -> str:
