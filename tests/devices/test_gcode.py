@@ -48,6 +48,9 @@ def test_comments_and_blank_lines_are_skipped() -> None:
         ("X10 Y10", "must start with G or M"),
         ("G1 X1 #$%", "cannot read"),
         ("G1 X" + "1" * 300, "characters long"),
+        ("G1 X1e9", "looks like scientific notation"),
+        ("G1 Z2.E-3 F100", "looks like scientific notation"),
+        ("G1 X10E5", "looks like scientific notation"),
     ],
 )
 def test_bad_lines_are_refused_with_their_line_number(line: str, reason: str) -> None:

@@ -40,6 +40,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
 }
 
 _WORD = re.compile(r"([A-Z])\s*([-+]?(?:\d+\.?\d*|\.\d+))?")
+_EXPONENT_LIKE = re.compile(r"\d\.?E[-+]?\d+")  # "1E9" / "1.E-3": a number glued to an E word
 
 
 @dataclass(frozen=True)
@@ -135,6 +136,10 @@ def _parse_line(line_no: int, raw: str, limits: GCodeLimits) -> GCodeCommand | N
         return None
     if text.startswith("N") or "*" in text:
         raise _Refused("line numbers and checksums are added by the driver; remove the N.../*... parts")
+    glued = _EXPONENT_LIKE.search(text)
+    if glued:
+        raise _Refused(f"{glued.group(0)!r} looks like scientific notation, but the firmware reads the E as a syringe "
+                       "move (X1E9 = X1 E9); write plain decimals, with a space before an E parameter")
     words, pos = [], 0
     while pos < len(text):
         if text[pos].isspace():
