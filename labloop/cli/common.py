@@ -19,8 +19,8 @@ def setup_logging(verbose: bool = False) -> None:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         datefmt="%H:%M:%S",
     )
-    # one INFO line per HTTP request drowns the progress bar of a corpus build or an evaluation
-    for chatty in ("httpx", "httpcore"):
+    # one INFO line per HTTP request (or per migration step) drowns the progress bars and the summary
+    for chatty in ("httpx", "httpcore", "alembic"):
         logging.getLogger(chatty).setLevel(logging.DEBUG if verbose else logging.WARNING)
 
 

@@ -195,3 +195,20 @@ def test_reflection_does_not_report_an_onset_difference_within_one_frame_interva
         observe_run(sqlite_engine, settings, run_id, checkpointer=InMemorySaver())
     body = write_reflection(sqlite_engine, settings, robot, human, use_llm=False).body
     assert "came 5 min later" in body and "within one frame interval (5 min), so not a measured difference" in body
+
+
+def test_simulated_runs_say_so_whoever_wrote_the_note(sqlite_engine, settings, openai_server) -> None:
+    from labloop.agents.notes.template import SIMULATED_NOTICE
+    from labloop.knowledge_base.models import Run
+
+    run_id = _observed_run(sqlite_engine, settings)
+    assert SIMULATED_NOTICE not in write_lab_note(sqlite_engine, settings, run_id, use_llm=False).body
+    with session_scope(sqlite_engine) as session:
+        run = session.get(Run, run_id)
+        run.config_snapshot = {**run.config_snapshot, "clock": "sim"}
+        session.add(run)
+    assert SIMULATED_NOTICE in write_lab_note(sqlite_engine, settings, run_id, use_llm=False).body
+    # a model's prose that drops every "simulated" still gets labloop's own line
+    openai_server.enqueue(Reply.text("## Observations\nThe mixture stayed clear, then turned milky."))
+    written = write_lab_note(sqlite_engine, _llm(settings, openai_server), run_id)
+    assert written.source == "llm" and SIMULATED_NOTICE in written.body

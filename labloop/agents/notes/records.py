@@ -56,6 +56,12 @@ class RunRecord:
         return next((e.details.get("elapsed_s") for e in self.events if e.kind == "onset"), None)
 
     @property
+    def simulated(self) -> bool:
+        snapshot = self.run.config_snapshot or {}
+        camera = snapshot.get("camera") if isinstance(snapshot.get("camera"), dict) else {}
+        return snapshot.get("clock") == "sim" or camera.get("kind") == "sim" or bool(snapshot.get("simulated"))
+
+    @property
     def roi_centre_x(self) -> float | None:
         roi = roi_for_run(self.run, None)
         return roi.centre[0] if roi else None

@@ -159,7 +159,7 @@ def write_reflection(
     if len(figures) > 1:
         body += f"\n![frames at matching times]({figures[1].name})\n"
     check(body, allowed, "reflection")
-    body = body.replace("\n\n", f"\n\n{notice}\n\n", 1)
+    body = body.replace("\n\n", f"\n\n{template.with_simulation_notice(notice, a, b)}\n\n", 1)
     with session_scope(engine) as session:
         note, _ = kb.create_note(session, kind=NoteKind.reflection, run_id=run_a, compared_run_ids=[run_b],
                                  title=title, body=body, author=author, provenance=provenance,

@@ -7,6 +7,8 @@ from labloop.agents.notes.records import RunRecord
 
 TEMPLATE_NOTICE = ("_Generated from the recorded measurements by a template, without a language model. "
                    "Turbidity scores are computed by image analysis (CV) unless marked otherwise._")
+SIMULATED_NOTICE = ("_Recorded with simulated devices: the frames, times and dispenses come from labloop's "
+                    "simulators, and results marked SIMULATED are not measurements._")
 MAX_LOG_LINES = 40
 MAX_EVENTS = 10
 
@@ -77,3 +79,8 @@ def turbidity_table(record: RunRecord) -> str:
 
 def note_title(record: RunRecord) -> str:
     return f"Lab note: {record.run.name or record.label}"
+
+
+def with_simulation_notice(notice: str, *records: RunRecord) -> str:
+    """The provenance line, plus a fixed line when any run was simulated (added by labloop, whatever a model wrote)."""
+    return f"{notice}\n\n{SIMULATED_NOTICE}" if any(r.simulated for r in records) else notice

@@ -54,7 +54,7 @@ def write_lab_note(
         text, provenance, notice = template.facts_markdown(record), kb.Provenance(source="template"), template.TEMPLATE_NOTICE
     body = _assemble(record, text, table, figure.name)
     check(body, allowed, "lab note")
-    body = body.replace("\n\n", f"\n\n{notice}\n\n", 1)
+    body = body.replace("\n\n", f"\n\n{template.with_simulation_notice(notice, record)}\n\n", 1)
     return _store(engine, record, body, provenance, author, out_dir, [figure], allowed)
 
 
