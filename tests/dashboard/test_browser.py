@@ -6,11 +6,9 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,6 +17,7 @@ import pytest
 from labloop.knowledge_base.db import get_engine
 from labloop.agents.demo import run_demo
 from tests.dashboard.seed import add_molecules
+from tests.support.dashboard import free_port, wait_until_healthy
 
 pytestmark = pytest.mark.browser
 
@@ -38,12 +37,6 @@ PAGES = [  # url path, text that must be visible once the page has rendered, ima
 ]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def dashboard(settings, tmp_path: Path) -> Iterator[str]:  # noqa: ANN001
     if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
@@ -58,17 +51,8 @@ def dashboard(settings, tmp_path: Path) -> Iterator[str]:  # noqa: ANN001
                             stdout=log, stderr=subprocess.STDOUT, env=os.environ.copy())
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as r:
-                    if r.read().strip() == b"ok":
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"dashboard did not start: {(tmp_path / 'dashboard.log').read_text()[-2000:]}")
-            time.sleep(0.3)
+        if not wait_until_healthy(proc, base):
+            pytest.fail(f"dashboard did not start: {(tmp_path / 'dashboard.log').read_text()[-2000:]}")
         yield base
     finally:
         proc.terminate()

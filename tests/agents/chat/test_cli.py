@@ -86,24 +86,14 @@ def test_export_bad_input(data, args, message):
 def test_dashboard_stops_its_server_on_sigterm(data):  # noqa: ANN001
     import socket
     import time
-    import urllib.request
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    from tests.support.dashboard import free_port, wait_until_healthy
+
+    port = free_port()
     proc = subprocess.Popen([sys.executable, "-m", "labloop", "dashboard", "--port", str(port)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=os.environ.copy())
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as r:
-                    if r.read().strip() == b"ok":
-                        break
-            except OSError:
-                pass
-            assert proc.poll() is None and time.monotonic() < deadline, "the dashboard did not start"
-            time.sleep(0.3)
+        assert wait_until_healthy(proc, f"http://127.0.0.1:{port}"), "the dashboard did not start"
         proc.terminate()  # what docker stop, systemd or a supervisor sends
         proc.wait(timeout=20)
         deadline = time.monotonic() + 10
