@@ -66,7 +66,7 @@ class DemoResult:
         onset = self.summaries[operator].onset_elapsed_s
         return None if onset is None else onset - self.true_onset_s
 
-    def report(self) -> str:
+    def report(self, command: str = "labloop") -> str:
         lines = [f"database: {self.database_url}"]
         for operator, run_id in self.run_ids.items():
             s, err = self.summaries[operator], self.onset_error_s(operator)
@@ -81,7 +81,7 @@ class DemoResult:
         lines.append("text by: " + ("the configured language model" if self.llm_used else
                                     "templates from the measurements (no language model configured)"))
         lines.append("results (particle diameter) are SIMULATED demo values, not measurements")
-        lines.append("open the dashboard with: labloop dashboard")
+        lines.append(f"open the dashboard with: {command} dashboard")
         return "\n".join(lines)
 
 

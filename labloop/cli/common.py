@@ -45,3 +45,20 @@ def open_engine(*, migrate: bool | None = None) -> Engine:
         fail(str(exc))
     except OperationalError as exc:
         fail(f"cannot open the database {settings.masked()['database_url']}: {exc.orig}")
+
+
+def invoked_as() -> str:
+    """How to type this command again: `labloop` when that is on PATH, else the path it was started by
+    (e.g. `.venv/bin/labloop` after `python3 tasks.py demo`)."""
+    import shutil
+    import sys
+    from pathlib import Path
+
+    started = Path(sys.argv[0])
+    on_path = shutil.which("labloop")
+    if started.name != "labloop" or (on_path and Path(on_path).resolve() == started.resolve()):
+        return "labloop"
+    try:
+        return str(started.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(started)

@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from labloop.cli.common import console, fail, open_engine, setup_logging
+from labloop.cli.common import console, fail, invoked_as, open_engine, setup_logging
 
 vision_app = typer.Typer(help="Image analysis of vial photos (no language model involved).", no_args_is_help=True)
 
@@ -220,7 +220,7 @@ def demo(
                               progress=lambda text: progress.update(task, description=text, advance=1))
         except DemoError as exc:
             fail(str(exc))
-    console.print(result.report())
+    console.print(result.report(command=invoked_as()), soft_wrap=True)
 
 
 def _frame_text(frame: dict) -> str:
