@@ -43,8 +43,3 @@ def canonicalize(smiles: str, *, allow_mixtures: bool = False) -> Canonical:
         raise InvalidSmiles("RDKit could not compute an InChIKey")
     return Canonical(smiles=canonical, inchikey=inchikey)
 
-
-def looks_like_smiles(text: str) -> bool:
-    """Cheap test for search boxes: parses as a molecule without sanitizing."""
-    text = text.strip()
-    return bool(text) and " " not in text and Chem.MolFromSmiles(text, sanitize=False) is not None

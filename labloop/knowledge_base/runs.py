@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -146,6 +146,3 @@ def _pid_alive(pid: int) -> bool:
         return True
     return True
 
-
-def runs_with_status(session: Session, statuses: Iterable[RunStatus]) -> list[Run]:
-    return list(session.exec(select(Run).where(Run.status.in_(list(statuses)))).all())
